@@ -1,0 +1,481 @@
+"""Layered configuration: where each value comes from, and the host's own settings.
+
+Layers, later wins:
+
+1. the plugin's model defaults (applied when the plugin's section is validated);
+2. the user file, ``config.toml`` in the host's configuration folder;
+3. the project file: ``cloudcraver.toml``, or ``[tool.cloudcraver]`` in ``pyproject.toml``,
+   the first found walking up from the working directory;
+4. the ``[env.NAME]`` section of those files, for the environment chosen by ``--env NAME``
+   or ``CLOUDCRAVER_ENV`` (the user file's section first, then the project's);
+5. ``CLOUDCRAVER_*`` environment variables: ``CLOUDCRAVER_PLUGINS__POLICY__MAX_SIZE=5`` sets
+   ``plugins.policy.max_size``, and a few documented shortcuts (``CLOUDCRAVER_STRICT``...);
+6. command-line options (``--config KEY=VALUE``, ``--strict``, ``--safe-mode``).
+
+Each file holds up to three tables: ``[host]`` (the host's settings, :class:`HostSettings`),
+``[plugins.NAME]`` (one per plugin, validated by that plugin's model) and ``[env.NAME]``
+(the same two tables again, for one environment). ``${VAR}`` in a string value is read from
+the environment when the value is used; such values, and keys that look like secrets, are
+redacted when the configuration is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
+from .tomlfile import loads, read_toml
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+__all__ = [
+    "ConfigLayer",
+    "HostSettings",
+    "LayeredConfig",
+    "find_project_config",
+    "load_config",
+    "parse_assignment",
+    "parse_value",
+]
+
+ENV_PREFIX = "CLOUDCRAVER_"
+TOP_LEVEL_KEYS = ("host", "plugins", "env")
+REDACTED = "***"
+_SECRET_KEY = re.compile(r"(secret|passw(or)?d|token|api[_-]?key|private[_-]?key|credential)", re.I)
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+#: Environment variables that are shortcuts for host settings (name -> key path, kind).
+_SHORTCUTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "CLOUDCRAVER_STRICT": (("host", "strict"), "value"),
+    "CLOUDCRAVER_SAFE_MODE": (("host", "safe_mode"), "value"),
+    "CLOUDCRAVER_PLUGINS": (("host", "only"), "list"),
+    "CLOUDCRAVER_PLUGIN_PATH": (("host", "plugin_paths"), "paths"),
+}
+
+
+def _host_settings_class() -> type[BaseModel]:
+    # pydantic is imported only by commands that read host settings, not by `--help`.
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class HostSettingsModel(BaseModel):
+        """The ``[host]`` table."""
+
+        model_config = ConfigDict(extra="forbid")
+
+        strict: bool = Field(False, description="Any plugin failure makes the command exit 3.")
+        safe_mode: bool = Field(False, description="Load no third-party plugin.")
+        only: list[str] | None = Field(
+            None, description="Load only these plugins (CLOUDCRAVER_PLUGINS=a,b)."
+        )
+        plugin_paths: list[str] = Field(
+            default_factory=list,
+            description="Folders, wheels and project checkouts to look for plugins in.",
+        )
+        max_document_bytes: int = Field(
+            10 * 1024 * 1024, gt=0, description="Largest file `validate` reads."
+        )
+
+    return HostSettingsModel
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """The host's own settings, validated from the ``[host]`` table of every layer."""
+
+    strict: bool = False
+    safe_mode: bool = False
+    only: tuple[str, ...] | None = None
+    plugin_paths: tuple[Path, ...] = ()
+    max_document_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ConfigLayer:
+    """One source of configuration values.
+
+    :param name: the layer: ``user``, ``project``, ``env:NAME``, ``environment``, ``options``.
+    :param location: where its values come from, as shown in messages (a file path, or
+        a description such as ``environment variable CLOUDCRAVER_STRICT``).
+    :param data: its values as nested tables (``host``, ``plugins``).
+    :param origins: for values not from a file, where each key path came from.
+    :param base_dir: the folder relative paths in this layer are relative to.
+    """
+
+    name: str
+    location: str
+    data: dict[str, Any]
+    origins: dict[tuple[str, ...], str] = field(default_factory=dict)
+    base_dir: Path | None = None
+
+    def origin_of(self, path: Sequence[str]) -> str | None:
+        """Where this layer sets ``path`` (or a table above it), or ``None``."""
+        node: Any = self.data
+        for depth, key in enumerate(path):
+            if not isinstance(node, Mapping) or key not in node:
+                return None
+            node = node[key]
+            described = self.origins.get(tuple(path[: depth + 1]))
+            if described:
+                return described
+        return self.location
+
+
+@dataclass(frozen=True)
+class LayeredConfig:
+    """The configuration of one run: every layer, and the environment to read ``${VAR}`` from."""
+
+    layers: tuple[ConfigLayer, ...]
+    environ: Mapping[str, str]
+    env_name: str | None = None
+    project_file: Path | None = None
+
+    def merged(self) -> dict[str, Any]:
+        """All layers merged, later layers winning key by key (``${VAR}`` not yet resolved)."""
+        result: dict[str, Any] = {}
+        for layer in self.layers:
+            _deep_merge(result, layer.data)
+        return result
+
+    def origin(self, path: Sequence[str]) -> str | None:
+        """Where the effective value of ``path`` comes from (the last layer setting it)."""
+        for layer in reversed(self.layers):
+            found = layer.origin_of(path)
+            if found is not None:
+                return found
+        return None
+
+    def get(self, path: Sequence[str]) -> Any:
+        """The effective value at ``path`` with ``${VAR}`` resolved; ``KeyError`` if unset."""
+        node: Any = self.merged()
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                raise KeyError(".".join(path))
+            node = node[key]
+        return self._resolve(node, tuple(path))
+
+    def plugin_section(self, name: str) -> dict[str, Any]:
+        """The merged ``[plugins.NAME]`` table, ``${VAR}`` resolved."""
+        plugins = self.merged().get("plugins", {})
+        section: dict[str, Any] = {}
+        for key in _name_variants(name):
+            value = plugins.get(key)
+            if isinstance(value, Mapping):
+                _deep_merge(section, value)
+        resolved = self._resolve(section, ("plugins", name))
+        assert isinstance(resolved, dict)
+        return resolved
+
+    def host_settings(self) -> HostSettings:
+        """The validated ``[host]`` table."""
+        from pydantic import ValidationError
+
+        raw = self._resolve(self.merged().get("host", {}), ("host",))
+        try:
+            model = _host_settings_class().model_validate(raw)
+        except ValidationError as exc:
+            raise self.validation_error("host settings", ("host",), exc) from None
+        values = model.model_dump()
+        return HostSettings(
+            strict=values["strict"],
+            safe_mode=values["safe_mode"],
+            only=tuple(values["only"]) if values["only"] is not None else None,
+            plugin_paths=tuple(self._plugin_paths()),
+            max_document_bytes=values["max_document_bytes"],
+        )
+
+    def validate_plugin(self, name: str, model: type[BaseModel]) -> BaseModel:
+        """Validate the plugin's section with its model; a bad value raises :class:`ConfigError`."""
+        from pydantic import ValidationError
+
+        try:
+            return model.model_validate(self.plugin_section(name))
+        except ValidationError as exc:
+            raise self.validation_error(f"plugin '{name}'", ("plugins", name), exc) from None
+
+    def validation_error(
+        self, what: str, prefix: tuple[str, ...], exc: ValidationError
+    ) -> ConfigError:
+        """A one-line :class:`ConfigError` for the first error of ``exc``: file, key, expectation."""
+        first = exc.errors()[0]
+        key_path = (*prefix, *(str(part) for part in first["loc"]))
+        key = ".".join(key_path)
+        origin = self._origin_with_variants(key_path)
+        if first["type"] == "missing":
+            where = "no configuration layer sets it"
+        elif first["type"] == "extra_forbidden":
+            where = f"set in {origin}" if origin else "set"
+            return ConfigError(
+                f"invalid configuration for {what}: unknown key {key} ({where}); "
+                "remove it or check its spelling"
+            )
+        else:
+            where = f"set in {origin}" if origin else "default value"
+        value = first.get("input")
+        shown = REDACTED if self._is_secret(key_path) else repr(value)
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more)" if more else ""
+        return ConfigError(
+            f"invalid configuration for {what}: {key} = {shown} ({where}): {first['msg']}{tail}"
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """The merged configuration as it may be shown: secrets and ``${VAR}`` values hidden."""
+        return _redact(self.merged(), ())
+
+    def _is_secret(self, path: Sequence[str]) -> bool:
+        return any(_SECRET_KEY.search(part) for part in path)
+
+    def _origin_with_variants(self, key_path: tuple[str, ...]) -> str | None:
+        if len(key_path) >= 2 and key_path[0] == "plugins":
+            for variant in _name_variants(key_path[1]):
+                found = self.origin(("plugins", variant, *key_path[2:]))
+                if found:
+                    return found
+            return None
+        return self.origin(key_path)
+
+    def _resolve(self, value: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(value, str):
+            return self._interpolate(value, path)
+        if isinstance(value, Mapping):
+            return {k: self._resolve(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(v, path) for v in value]
+        return value
+
+    def _interpolate(self, text: str, path: tuple[str, ...]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in self.environ:
+                return self.environ[name]
+            if default is not None:
+                return default
+            origin = self.origin(path) or "configuration"
+            raise ConfigError(
+                f"{'.'.join(path)} (set in {origin}) refers to ${{{name}}}, which is not set; "
+                f"set the environment variable or write ${{{name}:-default}}"
+            )
+
+        return _REFERENCE.sub(replace, text)
+
+    def _plugin_paths(self) -> list[Path]:
+        # Each layer's paths are relative to that layer's own folder; lists add up.
+        paths: list[Path] = []
+        for layer in self.layers:
+            values = layer.data.get("host", {}).get("plugin_paths", [])
+            if isinstance(values, str):
+                values = [values]
+            if not isinstance(values, list):
+                continue
+            for raw in values:
+                path = Path(self._interpolate(str(raw), ("host", "plugin_paths"))).expanduser()
+                if not path.is_absolute() and layer.base_dir is not None:
+                    path = layer.base_dir / path
+                if path not in paths:
+                    paths.append(path)
+        return paths
+
+
+def _name_variants(name: str) -> list[str]:
+    # Environment variables cannot hold '-': plugins.aws_s3 also configures 'aws-s3'.
+    variants = [name]
+    for variant in (name.replace("-", "_"), name.replace("_", "-")):
+        if variant not in variants:
+            variants.append(variant)
+    return variants
+
+
+def _deep_merge(into: dict[str, Any], other: Mapping[str, Any]) -> None:
+    for key, value in other.items():
+        current = into.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            _deep_merge(current, value)
+        elif isinstance(value, Mapping):
+            into[key] = {}
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _redact(value: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _redact(v, (*path, k)) for k, v in value.items()}
+    if path and _SECRET_KEY.search(path[-1]) and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, str) and _REFERENCE.search(value):
+        return _REFERENCE.sub(lambda m: f"${{{m.group(1)}}}", value)
+    if isinstance(value, list):
+        return [_redact(v, path) for v in value]
+    return value
+
+
+def parse_value(raw: str) -> Any:
+    """A value given on the command line or in the environment: a TOML literal, else a string."""
+    try:
+        return loads(f"v = {raw}", source="value")["v"]
+    except ConfigError:
+        return raw
+
+
+def parse_assignment(text: str, *, source: str) -> tuple[tuple[str, ...], Any]:
+    """Split ``a.b.c=value`` into the key path and the parsed value."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"{source}: expected KEY=VALUE (such as host.strict=true), got {text!r}")
+    return tuple(key.split(".")), parse_value(raw.strip())
+
+
+def _set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    node = data
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[path[-1]] = value
+
+
+def find_project_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest ``cloudcraver.toml`` or ``pyproject.toml`` with ``[tool.cloudcraver]``."""
+    for folder in (start, *start.parents):
+        candidate = folder / "cloudcraver.toml"
+        if candidate.is_file():
+            return candidate, read_toml(candidate)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = read_toml(pyproject).get("tool", {}).get("cloudcraver")
+            if isinstance(table, dict):
+                return pyproject, table
+    return None
+
+
+def _check_file_shape(data: Mapping[str, Any], location: str) -> None:
+    for key, value in data.items():
+        if key not in TOP_LEVEL_KEYS:
+            raise ConfigError(
+                f"{location}: unknown table [{key}]; expected [host], [plugins.NAME] or [env.NAME]"
+            )
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{location}: {key} must be a table, such as [{key}]")
+    for name, section in data.get("plugins", {}).items():
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"{location}: plugins.{name} must be a table [plugins.{name}]")
+
+
+def _file_layer(name: str, path: Path, data: dict[str, Any]) -> ConfigLayer:
+    location = str(path) if path.name != "pyproject.toml" else f"{path} [tool.cloudcraver]"
+    _check_file_shape(data, location)
+    body = {k: v for k, v in data.items() if k != "env"}
+    return ConfigLayer(name, location, body, base_dir=path.parent)
+
+
+def _env_section_layer(
+    env_name: str, path: Path, data: Mapping[str, Any]
+) -> ConfigLayer | None:
+    section = data.get("env", {}).get(env_name)
+    if section is None:
+        return None
+    location = f"{path} [env.{env_name}]"
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{location}: must be a table")
+    _check_file_shape(section, location)
+    body = {k: v for k, v in section.items() if k != "env"}
+    return ConfigLayer(f"env:{env_name}", location, body, base_dir=path.parent)
+
+
+def _environment_layer(environ: Mapping[str, str]) -> ConfigLayer:
+    data: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}
+    for variable in sorted(environ):
+        value = environ[variable]
+        if variable in _SHORTCUTS:
+            path, kind = _SHORTCUTS[variable]
+            if kind == "list":
+                parsed: Any = [p.strip() for p in value.split(",") if p.strip()]
+            elif kind == "paths":
+                parsed = [p for p in value.split(os.pathsep) if p]
+            else:
+                parsed = parse_value(value)
+        elif variable.startswith(ENV_PREFIX) and "__" in variable:
+            path = tuple(p.lower() for p in variable[len(ENV_PREFIX) :].split("__"))
+            if any(not p for p in path) or path[0] not in ("host", "plugins"):
+                continue
+            parsed = parse_value(value)
+        else:
+            continue
+        _set_path(data, path, parsed)
+        origins[path] = f"environment variable {variable}"
+    return ConfigLayer("environment", "environment variables", data, origins, base_dir=Path.cwd())
+
+
+def load_config(
+    *,
+    user_file: Path,
+    cwd: Path | None = None,
+    env_name: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    options: Iterable[str] = (),
+    option_settings: Mapping[str, Any] | None = None,
+) -> LayeredConfig:
+    """Read every layer for a run.
+
+    :param user_file: the user configuration file (absent is fine).
+    :param cwd: where to start looking for the project file (default: the working directory).
+    :param env_name: the environment section to apply; ``None`` reads ``CLOUDCRAVER_ENV``.
+    :param environ: the environment (default: ``os.environ``).
+    :param options: ``KEY=VALUE`` assignments from ``--config``.
+    :param option_settings: host settings given as dedicated options (``{"strict": True}``).
+    """
+    env = dict(os.environ if environ is None else environ)
+    start = Path.cwd() if cwd is None else cwd
+    env_name = env_name or env.get("CLOUDCRAVER_ENV") or None
+    layers: list[ConfigLayer] = []
+    sources: list[tuple[Path, dict[str, Any]]] = []
+
+    user_data = read_toml(user_file)
+    layers.append(_file_layer("user", user_file, user_data))
+    sources.append((user_file, user_data))
+    project = find_project_config(start)
+    if project is not None:
+        layers.append(_file_layer("project", *project))
+        sources.append(project)
+    if env_name:
+        env_layers = [
+            layer
+            for path, data in sources
+            if (layer := _env_section_layer(env_name, path, data)) is not None
+        ]
+        if not env_layers:
+            known = sorted({n for _, data in sources for n in data.get("env", {})})
+            hint = f"defined: {', '.join(known)}" if known else "no file defines any [env.NAME]"
+            raise ConfigError(
+                f"environment '{env_name}' (from --env or CLOUDCRAVER_ENV) is not defined in "
+                f"{' or '.join(str(p) for p, _ in sources)}; {hint}"
+            )
+        layers.extend(env_layers)
+    layers.append(_environment_layer(env))
+
+    option_data: dict[str, Any] = {}
+    option_origins: dict[tuple[str, ...], str] = {}
+    for assignment in options:
+        path, value = parse_assignment(assignment, source="--config")
+        if path[0] not in ("host", "plugins"):
+            raise ConfigError(
+                f"--config {assignment}: keys start with host. or plugins.NAME., got {path[0]!r}"
+            )
+        _set_path(option_data, path, value)
+        option_origins[path] = f"option --config {assignment}"
+    for key, value in (option_settings or {}).items():
+        _set_path(option_data, ("host", key), value)
+        option_origins[("host", key)] = f"option --{key.replace('_', '-')}"
+    layers.append(ConfigLayer("options", "command-line options", option_data, option_origins))
+    return LayeredConfig(
+        tuple(layers), env, env_name, project[0] if project is not None else None
+    )

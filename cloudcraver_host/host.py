@@ -1,0 +1,1018 @@
+"""The plugin host: discovers, validates, loads, activates, calls and unloads plugins.
+
+One :class:`PluginHost` owns a pluggy ``PluginManager`` and every plugin's state; there is
+no module-level mutable state. Typical use from a host application::
+
+    from cloudcraver_host import PluginHost
+
+    with PluginHost.from_environment() as host:
+        findings = host.hook.validate_document(document=doc)
+
+Plugins are imported lazily: :meth:`PluginHost.start` reads metadata and manifests only,
+and the first call of a hook loads and activates the plugins implementing it, their
+dependencies first. See :mod:`cloudcraver_host.lifecycle` for the states.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+from cloudcraver_hookspecs import (
+    CONTRACT_VERSION,
+    ENTRY_POINT_GROUP,
+    PROJECT_NAME,
+    PluginInputError,
+    hook_table,
+    specs,
+)
+
+from .config import HostSettings, LayeredConfig, load_config
+from .discovery import DiscoveryResult, PluginRecord, discover, ensure_importable
+from .errors import InputError, PluginCallError, PluginFailedError
+from .lifecycle import Failure, PluginInfo, PluginStatus, Stage
+from .manifest import normalize_name
+from .ordering import activation_order, call_order, dependency_cycles
+from .paths import HostPaths
+from .relay import (
+    AsyncHookRelay,
+    CallEntry,
+    CallPlan,
+    HookRelay,
+    call_async,
+    call_sync,
+    make_plan,
+)
+from .state import LastFailure, PluginStateStore, StateSnapshot
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["PluginHost"]
+
+_PER_PLUGIN_ONLY = frozenset({"activate", "deactivate", "config_model"})
+_LOADED = (PluginStatus.LOADED, PluginStatus.ACTIVATED)
+
+
+@dataclass(eq=False)
+class _Slot:
+    """The host's mutable record of one plugin."""
+
+    record: PluginRecord
+    enabled: bool = True
+    blocked: str | None = None
+    status: PluginStatus = PluginStatus.DISCOVERED
+    failure: Failure | None = None
+    plugin: object | None = None
+    instance: object | None = None  # the object given to register(): never imported
+    hooks: frozenset[str] | None = None
+    requires: dict[str, str] = field(default_factory=dict)  # key -> specifier text
+    reported: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def runnable(self) -> bool:
+        """Enabled, not blocked and not failed: the relay may load and call it."""
+        return self.blocked is None and self.status is not PluginStatus.FAILED
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    message = text[0] if text else ""
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class PluginHost:
+    """Discovers, validates, loads, activates, calls and unloads plugins.
+
+    :param config: the layered configuration (plugin sections, host settings).
+    :param settings: the host settings; default: read from ``config``.
+    :param state: where enabled/disabled state and last failures persist; ``None`` keeps
+        everything in memory (for host applications that manage plugins themselves).
+    :param discovery: discovery results to use instead of discovering (tests, caches).
+    :param environment: whether to discover plugins installed in the environment.
+    :param on_failure: called once with each plugin failure as it happens.
+    :param trace: called with a line for each plugin load, activation and hook call
+        (``--debug``); ``None`` disables tracing at no cost.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: LayeredConfig | None = None,
+        settings: HostSettings | None = None,
+        state: PluginStateStore | None = None,
+        discovery: DiscoveryResult | None = None,
+        environment: bool = True,
+        on_failure: Callable[[Failure], None] | None = None,
+        trace: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config if config is not None else load_config(user_file=Path("/nonexistent"))
+        self.settings = settings if settings is not None else self.config.host_settings()
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        self.pm.add_hookspecs(specs)
+        #: ``host.hook.NAME(**kwargs)``: call a hook (sync).
+        self.hook = HookRelay(self)
+        #: ``await host.ahook.NAME(**kwargs)``: call a hook from async code.
+        self.ahook = AsyncHookRelay(self)
+        #: Every plugin failure seen by this host, in order.
+        self.failures: list[Failure] = []
+        #: Warnings for people: duplicate plugins, unreadable plugin paths...
+        self.warnings: list[str] = []
+        self._state = state
+        self._snapshot = StateSnapshot()
+        self._discovery = discovery
+        self._environment = environment
+        self._on_failure = on_failure
+        self._trace = trace
+        self._slots: dict[str, _Slot] = {}
+        self._plans: dict[str, CallPlan] = {}
+        self._rank: dict[str, int] = {}
+        self._active: list[str] = []  # keys, in activation order
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._started = False
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        paths: HostPaths | None = None,
+        env_name: str | None = None,
+        options: Iterable[str] = (),
+        option_settings: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PluginHost:
+        """A host configured as the ``cloudcraver`` command is: user and project config,
+        ``CLOUDCRAVER_*`` variables, the user's state file."""
+        paths = paths or HostPaths.from_environment()
+        config = load_config(
+            user_file=paths.config_file,
+            env_name=env_name,
+            options=options,
+            option_settings=option_settings,
+        )
+        kwargs.setdefault("state", PluginStateStore(paths.state_file))
+        return cls(config=config, **kwargs)
+
+    def __enter__(self) -> PluginHost:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> PluginHost:
+        self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ discovery, validation
+
+    def start(self) -> None:
+        """Discover and validate plugins and register what they offer; import nothing.
+
+        Idempotent; hook calls start the host themselves.
+        """
+        if self._started:
+            return
+        self._started = True
+        found = self._discovery or discover(
+            self.settings.plugin_paths, environment=self._environment
+        )
+        self.warnings.extend(found.warnings)
+        if self._state is not None:
+            self._snapshot = self._state.load()
+        for record in found.records:
+            self._add_slot(record)
+        only = self.settings.only
+        if only is not None:
+            for name in only:
+                if normalize_name(name) not in self._slots:
+                    self.warnings.append(
+                        f"CLOUDCRAVER_PLUGINS names {name!r}, which is not installed"
+                    )
+        self._validate()
+
+    def _add_slot(self, record: PluginRecord, *, first_party: bool | None = None) -> _Slot:
+        slot = _Slot(record=record)
+        slot.enabled = record.key not in self._snapshot.disabled
+        slot.blocked = self._block_reason(slot, first_party)
+        if record.manifest is not None:
+            slot.hooks = frozenset(record.manifest.hooks)
+            from packaging.requirements import Requirement
+
+            for text in record.manifest.requires:
+                requirement = Requirement(text)
+                slot.requires[normalize_name(requirement.name)] = str(requirement.specifier)
+        self._slots[record.key] = slot
+        return slot
+
+    def _block_reason(self, slot: _Slot, first_party: bool | None = None) -> str | None:
+        if not slot.enabled:
+            return f"disabled (enable with: cloudcraver plugin enable {slot.name})"
+        is_first_party = slot.record.first_party if first_party is None else first_party
+        if self.settings.safe_mode and not is_first_party:
+            return "safe mode: third-party plugins are not loaded"
+        only = self.settings.only
+        if only is not None and slot.record.key not in {normalize_name(n) for n in only}:
+            return "not listed in CLOUDCRAVER_PLUGINS / [host] only"
+        return None
+
+    def _validate(self) -> None:
+        """(Re)validate every plugin that is not loaded; reports each failure once."""
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion, Version
+
+        for slot in self._slots.values():
+            if slot.blocked is not None or slot.status in _LOADED:
+                continue
+            if slot.status is PluginStatus.FAILED and slot.failure is not None:
+                if slot.failure.stage is not Stage.VALIDATE:
+                    continue  # failed while running: stays failed until enabled again
+            slot.status, slot.failure = PluginStatus.DISCOVERED, None
+            record = slot.record
+            if record.manifest_error:
+                self._fail(slot, Stage.VALIDATE, record.manifest_error)
+            elif record.contract and Version(CONTRACT_VERSION) not in SpecifierSet(
+                record.contract
+            ):
+                self._fail(
+                    slot,
+                    Stage.VALIDATE,
+                    f"supports contract {record.contract}, but this host implements contract "
+                    f"{CONTRACT_VERSION}; install a version of {record.distribution or slot.name} "
+                    f"made for contract {CONTRACT_VERSION.split('.')[0]}.x",
+                )
+            else:
+                slot.status = PluginStatus.VALIDATED
+        self._check_dependencies(SpecifierSet, Version, InvalidVersion)
+        for slot in self._slots.values():
+            if slot.status is PluginStatus.VALIDATED:
+                slot.status = PluginStatus.REGISTERED
+        requires = {key: list(slot.requires) for key, slot in self._slots.items()}
+        self._rank = {self._slots[key].name: i for i, key in enumerate(call_order(requires))}
+        self._plans.clear()
+
+    def _check_dependencies(self, specifier_set: Any, version: Any, invalid: Any) -> None:
+        candidates = {
+            key: slot
+            for key, slot in self._slots.items()
+            if slot.status is PluginStatus.VALIDATED and slot.requires
+        }
+        graph = {key: list(slot.requires) for key, slot in self._slots.items() if slot.runnable}
+        for cycle in dependency_cycles(graph):
+            shown = " -> ".join(self._slots[k].name for k in cycle)
+            for key in set(cycle):
+                if key in candidates:
+                    self._fail(self._slots[key], Stage.VALIDATE, f"dependency cycle: {shown}")
+        changed = True
+        while changed:  # a failure makes the plugins requiring it fail in turn
+            changed = False
+            for slot in candidates.values():
+                if slot.status is not PluginStatus.VALIDATED:
+                    continue
+                problem = self._dependency_problem(slot, specifier_set, version, invalid)
+                if problem:
+                    self._fail(slot, Stage.VALIDATE, problem)
+                    changed = True
+
+    def _dependency_problem(
+        self, slot: _Slot, specifier_set: Any, version: Any, invalid: Any
+    ) -> str | None:
+        for key, specifier in slot.requires.items():
+            target = self._slots.get(key)
+            wanted = f"{key}{specifier}"
+            if target is None:
+                return f"requires plugin '{wanted}', which is not installed"
+            if target.blocked is not None:
+                return f"requires plugin '{target.name}', which is not loaded ({target.blocked})"
+            if target.status is PluginStatus.FAILED:
+                return f"requires plugin '{target.name}', which failed"
+            if specifier:
+                try:
+                    ok = version(target.record.version) in specifier_set(specifier)
+                except invalid:
+                    ok = False
+                if not ok:
+                    return f"requires plugin '{wanted}', but {target.record.version} is installed"
+        return None
+
+    # ------------------------------------------------------------------ in-process plugins
+
+    def register(
+        self,
+        plugin: object,
+        name: str | None = None,
+        *,
+        version: str = "0",
+        requires: Sequence[str] = (),
+    ) -> PluginInfo:
+        """Add a plugin object from the host application itself (no distribution).
+
+        It is loaded at once and activated, like any plugin, at the first hook call.
+
+        :param plugin: a module, class instance or class (instantiated) with hook implementations.
+        :param name: its name (default: the object's ``__name__``).
+        :param version: its version, for dependency checks.
+        :param requires: plugins it requires (``'name'`` or ``'name>=1'``).
+        """
+        self.start()
+        if isinstance(plugin, type):
+            plugin = plugin()
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        record = PluginRecord(
+            name=name,
+            version=version,
+            distribution=None,
+            entry_point=getattr(plugin, "__module__", None) or name,
+            kind="in-process",
+            location=repr(plugin),
+            first_party=True,
+        )
+        if record.key in self._slots:
+            raise PluginCallError(f"a plugin named '{name}' is already known to this host")
+        slot = self._add_slot(record, first_party=True)
+        slot.instance = plugin
+        from packaging.requirements import Requirement
+
+        for text in requires:
+            requirement = Requirement(text)
+            slot.requires[normalize_name(requirement.name)] = str(requirement.specifier)
+        self._validate()
+        if slot.status is PluginStatus.REGISTERED:
+            self._register_object(slot, plugin)
+        return self.info(name)
+
+    # ------------------------------------------------------------------ loading
+
+    def _load(self, slot: _Slot) -> bool:
+        """Import the plugin and register its implementations; ``False`` if it failed."""
+        if slot.status in _LOADED:
+            return True
+        if not slot.runnable:
+            return False
+        if slot.instance is not None:
+            return self._register_object(slot, slot.instance)
+        started = time.perf_counter()
+        try:
+            ensure_importable(slot.record)
+            from importlib.metadata import EntryPoint
+
+            obj = EntryPoint(slot.name, slot.record.entry_point, ENTRY_POINT_GROUP).load()
+            if isinstance(obj, type):
+                obj = obj()
+        except (Exception, SystemExit) as error:
+            self._fail(
+                slot,
+                Stage.LOAD,
+                f"importing {slot.record.entry_point} raised {_describe(error)}",
+                error=error,
+            )
+            return False
+        ok = self._register_object(slot, obj)
+        if ok and self._trace:
+            self._trace(f"load {slot.name} ({(time.perf_counter() - started) * 1000:.1f} ms)")
+        return ok
+
+    def _register_object(self, slot: _Slot, obj: object) -> bool:
+        problem, hooks = self._check_implementations(slot, obj)
+        if problem is None:
+            try:
+                self.pm.register(obj, name=slot.name)
+            except (pluggy.PluginValidationError, ValueError) as error:
+                problem = _describe(error)
+        if problem is not None:
+            self._fail(slot, Stage.LOAD, problem)
+            return False
+        slot.plugin, slot.hooks, slot.status = obj, hooks, PluginStatus.LOADED
+        self._plans.clear()
+        return True
+
+    def _check_implementations(
+        self, slot: _Slot, obj: object
+    ) -> tuple[str | None, frozenset[str]]:
+        import inspect
+
+        table = hook_table()
+        found: set[str] = set()
+        for attribute in dir(obj):
+            opts = self.pm.parse_hookimpl_opts(obj, attribute)
+            if opts is None:
+                continue
+            hook = opts.get("specname") or attribute
+            if hook not in table:
+                return f"implements {hook!r}, which is not a hook of contract {CONTRACT_VERSION}", frozenset()
+            if opts.get("hookwrapper"):
+                return f"{hook} uses hookwrapper=True; use @hookimpl(wrapper=True)", frozenset()
+            function = getattr(obj, attribute)
+            if inspect.iscoroutinefunction(function) and not table[hook].may_be_async:
+                return f"{hook} is async, but the contract calls it synchronously", frozenset()
+            found.add(hook)
+        manifest = slot.record.manifest
+        if manifest is not None and set(manifest.hooks) != found:
+            missing = sorted(set(manifest.hooks) - found)
+            extra = sorted(found - set(manifest.hooks))
+            parts = []
+            if missing:
+                parts.append(f"declares {', '.join(missing)} but does not implement it")
+            if extra:
+                parts.append(f"implements {', '.join(extra)} without declaring it")
+            return f"manifest and code disagree: {'; '.join(parts)}", frozenset(found)
+        return None, frozenset(found)
+
+    # ------------------------------------------------------------------ activation
+
+    def _activation_sequence(self, slots: Iterable[_Slot]) -> list[_Slot]:
+        """The given plugins and what they require, dependencies first, not yet active."""
+        wanted: set[str] = set()
+
+        def add(key: str) -> None:
+            if key in wanted or key not in self._slots:
+                return
+            wanted.add(key)
+            for dependency in self._slots[key].requires:
+                add(dependency)
+
+        for slot in slots:
+            add(slot.record.key)
+        graph = {key: [d for d in self._slots[key].requires if d in wanted] for key in wanted}
+        return [
+            self._slots[key]
+            for key in activation_order(graph)
+            if self._slots[key].status is not PluginStatus.ACTIVATED
+        ]
+
+    def _begin_activation(self, slot: _Slot) -> tuple[bool, Any]:
+        """Load and configure ``slot`` and call its ``activate``; the result may be awaitable."""
+        for key in slot.requires:
+            if self._slots[key].status is not PluginStatus.ACTIVATED:
+                self._fail(slot, Stage.ACTIVATE, f"required plugin '{self._slots[key].name}' failed")
+                return False, None
+        if not self._load(slot):
+            return False, None
+        config = self._configure(slot)
+        if config is _FAILED:
+            return False, None
+        try:
+            return True, self._invoke_own(slot, "activate", {"config": config})
+        except Exception as error:
+            self._fail(slot, Stage.ACTIVATE, _describe(error), error=error)
+            return False, None
+
+    def _finish_activation(self, slot: _Slot) -> None:
+        slot.status = PluginStatus.ACTIVATED
+        self._active.append(slot.record.key)
+        self._plans.clear()
+        if self._trace:
+            self._trace(f"activate {slot.name}")
+        if self._state is not None and slot.record.key in self._snapshot.failures:
+            self._state.clear_failure(slot.record.key)
+            failures = dict(self._snapshot.failures)
+            failures.pop(slot.record.key, None)
+            self._snapshot = replace(self._snapshot, failures=failures)
+
+    def _activate_all(self, slots: Iterable[_Slot]) -> None:
+        for slot in self._activation_sequence(slots):
+            if not slot.runnable:
+                continue
+            ok, pending = self._begin_activation(slot)
+            if not ok:
+                continue
+            if pending is not None and _is_awaitable(pending):
+                try:
+                    self._run_coroutine(pending, "activate")
+                except Exception as error:
+                    self._fail(slot, Stage.ACTIVATE, _describe(error), error=error)
+                    continue
+            self._finish_activation(slot)
+
+    async def _aactivate_all(self, slots: Iterable[_Slot]) -> None:
+        for slot in self._activation_sequence(slots):
+            if not slot.runnable:
+                continue
+            ok, pending = self._begin_activation(slot)
+            if not ok:
+                continue
+            if pending is not None and _is_awaitable(pending):
+                try:
+                    await pending
+                except Exception as error:
+                    self._fail(slot, Stage.ACTIVATE, _describe(error), error=error)
+                    continue
+            self._finish_activation(slot)
+
+    def _configure(self, slot: _Slot) -> Any:
+        from .errors import ConfigError
+
+        try:
+            model = None
+            if slot.hooks and "config_model" in slot.hooks:
+                model = self._invoke_own(slot, "config_model", {})
+            if model is None:
+                return self.config.plugin_section(slot.name)
+            from pydantic import BaseModel
+
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                self._fail(
+                    slot,
+                    Stage.CONFIGURE,
+                    f"config_model returned {model!r}, not a pydantic model class",
+                )
+                return _FAILED
+            return self.config.validate_plugin(slot.name, model)
+        except ConfigError as error:
+            self._fail(slot, Stage.CONFIGURE, str(error), user_error=True)
+        except Exception as error:
+            self._fail(slot, Stage.CONFIGURE, _describe(error), error=error)
+        return _FAILED
+
+    def _invoke_own(self, slot: _Slot, hook: str, kwargs: dict[str, Any]) -> Any:
+        """Call ``slot``'s own implementation of ``hook`` (``None`` if it has none)."""
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin is slot.plugin:
+                args = [kwargs[name] for name in impl.argnames]
+                return impl.function(*args)
+        return None
+
+    # ------------------------------------------------------------------ relay support
+
+    def _candidates(self, hook: str) -> list[_Slot]:
+        return [
+            slot
+            for slot in self._slots.values()
+            if slot.runnable
+            and slot.status is not PluginStatus.ACTIVATED
+            and (slot.hooks is None or hook in slot.hooks)
+        ]
+
+    def _check_broadcast(self, hook: str) -> None:
+        if hook in _PER_PLUGIN_ONLY:
+            raise PluginCallError(
+                f"the host calls {hook} on each plugin itself; use host.enable()/disable() "
+                "or host.call_plugin() instead of host.hook." + hook
+            )
+
+    def _plan(self, hook: str) -> CallPlan:
+        """The call plan of ``hook``, loading and activating the plugins it needs first."""
+        plan = self._plans.get(hook)
+        if plan is None:
+            self._check_broadcast(hook)
+            self.start()
+            self._activate_all(self._candidates(hook))
+            plan = self._plans[hook] = self._build_plan(hook)
+        return plan
+
+    async def _aplan(self, hook: str) -> CallPlan:
+        plan = self._plans.get(hook)
+        if plan is None:
+            self._check_broadcast(hook)
+            self.start()
+            await self._aactivate_all(self._candidates(hook))
+            plan = self._plans[hook] = self._build_plan(hook)
+        return plan
+
+    def _build_plan(self, hook: str, only: _Slot | None = None) -> CallPlan:
+        allowed = [
+            slot.plugin
+            for slot in self._slots.values()
+            if slot.status is PluginStatus.ACTIVATED and (only is None or slot is only)
+        ]
+        impls = [
+            impl
+            for impl in getattr(self.pm.hook, hook).get_hookimpls()
+            if any(impl.plugin is plugin for plugin in allowed)
+        ]
+        wrap = self._traced if self._trace else None
+        return make_plan(impls, self._rank, wrap, hook)
+
+    def _run_coroutine(self, coroutine: Coroutine[Any, Any, Any], hook: str) -> Any:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            coroutine.close()
+            raise PluginCallError(
+                f"hook {hook} has async implementations and was called through host.hook "
+                f"inside a running event loop; use `await host.ahook.{hook}(...)` there"
+            )
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coroutine)
+
+    def _hook_failed(self, plugin: str, hook: str, error: Exception) -> None:
+        if isinstance(error, PluginInputError):
+            raise InputError(f"{error} (plugin '{plugin}')") from error
+        slot = self._slots.get(normalize_name(plugin))
+        if slot is None:  # registered directly in self.pm, outside the host
+            raise error
+        self._fail(slot, Stage.CALL, _describe(error), hook=hook, error=error)
+
+    def _traced(self, entry: CallEntry, hook: str) -> CallEntry:
+        trace = self._trace
+        assert trace is not None
+        function = entry.function
+
+        def report(started: float, result: Any) -> None:
+            shown = "no result" if result is None else type(result).__name__
+            trace(f"hook {hook} -> {entry.plugin}: {shown} ({(time.perf_counter() - started) * 1000:.2f} ms)")
+
+        if entry.wrapper:
+            return entry
+        if entry.is_async:
+
+            async def traced_async(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                result = await function(*args, **kwargs)
+                report(started, result)
+                return result
+
+            return entry._replace(function=traced_async)
+
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            result = function(*args, **kwargs)
+            report(started, result)
+            return result
+
+        return entry._replace(function=traced)
+
+    # ------------------------------------------------------------------ failures
+
+    def _fail(
+        self,
+        slot: _Slot,
+        stage: Stage,
+        reason: str,
+        *,
+        hook: str | None = None,
+        error: BaseException | None = None,
+        user_error: bool = False,
+    ) -> None:
+        if slot.plugin is not None and self.pm.is_registered(slot.plugin):
+            self.pm.unregister(slot.plugin)
+        slot.plugin = None
+        if slot.record.key in self._active:
+            self._active.remove(slot.record.key)
+        detail = None
+        if error is not None and error.__traceback__ is not None:
+            detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        failure = Failure(slot.name, stage, reason, hook, user_error, detail)
+        slot.status, slot.failure = PluginStatus.FAILED, failure
+        self._plans.clear()
+        if (stage.value, reason) in slot.reported:
+            return
+        slot.reported.add((stage.value, reason))
+        self.failures.append(failure)
+        if self._state is not None and slot.record.kind != "in-process":
+            self._state.record_failure(
+                slot.record.key,
+                LastFailure(stage.value, reason, slot.record.version, _utcnow()),
+            )
+        if self._on_failure is not None:
+            self._on_failure(failure)
+        if stage is not Stage.VALIDATE:
+            self._fail_dependents(slot)
+
+    def _fail_dependents(self, failed: _Slot) -> None:
+        # Plugins requiring a failed one cannot count on it any more.
+        for slot in self._slots.values():
+            if failed.record.key in slot.requires and slot.runnable:
+                self._fail(slot, Stage.ACTIVATE, f"required plugin '{failed.name}' failed")
+
+    def fail_plugin(self, name: str, reason: str, *, hook: str | None = None) -> None:
+        """Mark a plugin failed from outside the relay, e.g. when it returned malformed data."""
+        self._fail(self._slot(name), Stage.CALL, reason, hook=hook)
+
+    # ------------------------------------------------------------------ public API
+
+    def _slot(self, name: str) -> _Slot:
+        self.start()
+        slot = self._slots.get(normalize_name(name))
+        if slot is None:
+            import difflib
+
+            known = [s.name for s in self._slots.values()]
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; see: cloudcraver plugin list --all"
+            raise InputError(f"unknown plugin '{name}'{hint}")
+        return slot
+
+    def names(self) -> list[str]:
+        """The names of every plugin known to the host."""
+        self.start()
+        return [slot.name for slot in self._slots.values()]
+
+    def plugins(self) -> list[PluginInfo]:
+        """A snapshot of every plugin, by name."""
+        self.start()
+        return [self._info(slot) for slot in self._slots.values()]
+
+    def info(self, name: str) -> PluginInfo:
+        """A snapshot of one plugin; :class:`InputError` if unknown."""
+        return self._info(self._slot(name))
+
+    def record(self, name: str) -> PluginRecord:
+        """What discovery knows of one plugin (location, manifest...)."""
+        return self._slot(name).record
+
+    def load(self, name: str) -> PluginInfo:
+        """Import a plugin now (without activating it), e.g. to learn its hooks."""
+        slot = self._slot(name)
+        self._load(slot)
+        return self._info(slot)
+
+    def activate(self, name: str) -> PluginInfo:
+        """Load and activate a plugin now (and what it requires) instead of at first use."""
+        slot = self._slot(name)
+        self._activate_all([slot])
+        return self._info(slot)
+
+    async def aactivate(self, name: str) -> PluginInfo:
+        """:meth:`activate` from async code."""
+        slot = self._slot(name)
+        await self._aactivate_all([slot])
+        return self._info(slot)
+
+    def activate_all(self) -> None:
+        """Load and activate every runnable plugin now, dependencies first."""
+        self.start()
+        self._activate_all([s for s in self._slots.values() if s.runnable])
+
+    def is_active(self, name: str) -> bool:
+        """Whether the relay currently calls ``name``."""
+        return self._slot(name).status is PluginStatus.ACTIVATED
+
+    def call_plugin(self, name: str, hook: str, **kwargs: Any) -> Any:
+        """Call one plugin's implementation of ``hook`` (activating it first).
+
+        :raises PluginFailedError: if the plugin cannot run or raises (it is marked failed).
+        """
+        slot = self._slot(name)
+        self._activate_all([slot])
+        self._require_active(slot, hook)
+        result = call_sync(self, hook, self._build_plan(hook, slot), kwargs, True)
+        self._require_active(slot, hook)
+        return result
+
+    async def acall_plugin(self, name: str, hook: str, **kwargs: Any) -> Any:
+        """:meth:`call_plugin` from async code."""
+        slot = self._slot(name)
+        await self._aactivate_all([slot])
+        self._require_active(slot, hook)
+        result = await call_async(self, hook, self._build_plan(hook, slot), kwargs, True)
+        self._require_active(slot, hook)
+        return result
+
+    def call_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook`` like ``host.hook`` does, giving each result with its plugin's name."""
+        return call_sync(self, hook, self._plan(hook), kwargs, False, pairs=True)  # type: ignore[no-any-return]
+
+    async def acall_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """:meth:`call_each` from async code."""
+        plan = await self._aplan(hook)
+        return await call_async(self, hook, plan, kwargs, False, pairs=True)  # type: ignore[no-any-return]
+
+    def _require_active(self, slot: _Slot, hook: str) -> None:
+        if slot.status is PluginStatus.ACTIVATED:
+            return
+        if slot.failure is not None:
+            raise PluginFailedError(slot.failure.describe(), user_error=slot.failure.user_error)
+        reason = slot.blocked or slot.status.value
+        raise PluginFailedError(f"plugin '{slot.name}' cannot answer {hook}: {reason}")
+
+    def enable(self, name: str, *, persist: bool = True) -> PluginInfo:
+        """Enable a plugin; in a running host the relay calls it from the next hook call.
+
+        :param persist: record the choice in the state file (when the host has one).
+        """
+        slot = self._slot(name)
+        if persist and self._state is not None:
+            self._state.set_enabled(slot.record.key, True)
+        slot.enabled = True
+        slot.blocked = self._block_reason(slot)
+        if slot.status is PluginStatus.FAILED:
+            slot.status, slot.failure = PluginStatus.DISCOVERED, None
+            slot.reported.clear()
+        if slot.status in (PluginStatus.DEACTIVATED, PluginStatus.UNLOADED):
+            slot.status = PluginStatus.DISCOVERED
+        self._revalidate_dependency_failures()
+        self._validate()
+        return self._info(slot)
+
+    def disable(self, name: str, *, persist: bool = True) -> PluginInfo:
+        """Disable a plugin; in a running host it is deactivated and unloaded at once.
+
+        Plugins requiring it are stopped too (and fail validation until it is enabled).
+        """
+        slot = self._slot(name)
+        if persist and self._state is not None:
+            self._state.set_enabled(slot.record.key, False)
+        for other in self._dependents_first(slot):
+            self._stop(other, self._run_lifecycle)
+        slot.enabled = False
+        slot.blocked = self._block_reason(slot)
+        self._validate()
+        return self._info(slot)
+
+    async def adisable(self, name: str, *, persist: bool = True) -> PluginInfo:
+        """:meth:`disable` from async code (awaits async ``deactivate`` implementations)."""
+        slot = self._slot(name)
+        if persist and self._state is not None:
+            self._state.set_enabled(slot.record.key, False)
+        for other in self._dependents_first(slot):
+            pending = self._stop_begin(other)
+            if pending is not None and _is_awaitable(pending):
+                await self._settle_async(other, pending)
+            self._stop_end(other)
+        slot.enabled = False
+        slot.blocked = self._block_reason(slot)
+        self._validate()
+        return self._info(slot)
+
+    def _revalidate_dependency_failures(self) -> None:
+        for slot in self._slots.values():
+            if (
+                slot.status is PluginStatus.FAILED
+                and slot.failure is not None
+                and slot.failure.stage is Stage.VALIDATE
+                and "requires plugin" in slot.failure.reason
+            ):
+                slot.status, slot.failure = PluginStatus.DISCOVERED, None
+
+    def _dependents_first(self, slot: _Slot) -> list[_Slot]:
+        """``slot`` and every active plugin requiring it, in deactivation order."""
+        affected = {slot.record.key}
+        changed = True
+        while changed:
+            changed = False
+            for key, other in self._slots.items():
+                if key not in affected and affected & set(other.requires):
+                    affected.add(key)
+                    changed = True
+        ordered = [key for key in reversed(self._active) if key in affected]
+        rest = [key for key in affected if key not in ordered]
+        return [self._slots[key] for key in ordered + rest]
+
+    # ------------------------------------------------------------------ deactivation
+
+    def _stop_begin(self, slot: _Slot) -> Any:
+        """Call ``deactivate`` if the plugin is active; its result may be awaitable."""
+        if slot.status is not PluginStatus.ACTIVATED:
+            return None
+        try:
+            return self._invoke_own(slot, "deactivate", {})
+        except Exception as error:
+            self._fail(slot, Stage.DEACTIVATE, _describe(error), error=error)
+            return None
+
+    def _stop_end(self, slot: _Slot) -> None:
+        if slot.status is PluginStatus.ACTIVATED:
+            slot.status = PluginStatus.DEACTIVATED
+            if self._trace:
+                self._trace(f"deactivate {slot.name}")
+        if slot.record.key in self._active:
+            self._active.remove(slot.record.key)
+        if slot.plugin is not None and self.pm.is_registered(slot.plugin):
+            self.pm.unregister(slot.plugin)
+            slot.plugin = None
+            slot.status = PluginStatus.UNLOADED
+        self._plans.clear()
+
+    def _run_lifecycle(self, slot: _Slot, pending: Any) -> None:
+        try:
+            self._run_coroutine(pending, "deactivate")
+        except Exception as error:
+            self._fail(slot, Stage.DEACTIVATE, _describe(error), error=error)
+
+    async def _settle_async(self, slot: _Slot, pending: Any) -> None:
+        try:
+            await pending
+        except Exception as error:
+            self._fail(slot, Stage.DEACTIVATE, _describe(error), error=error)
+
+    def _stop(self, slot: _Slot, settle: Callable[[_Slot, Any], None]) -> None:
+        pending = self._stop_begin(slot)
+        if pending is not None and _is_awaitable(pending):
+            settle(slot, pending)
+        self._stop_end(slot)
+
+    def close(self) -> None:
+        """Deactivate every active plugin (reverse activation order) and unload them all."""
+        for key in list(reversed(self._active)):
+            self._stop(self._slots[key], self._run_lifecycle)
+        for slot in self._slots.values():
+            self._stop_end(slot)
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    async def aclose(self) -> None:
+        """:meth:`close` from async code."""
+        for key in list(reversed(self._active)):
+            slot = self._slots[key]
+            pending = self._stop_begin(slot)
+            if pending is not None and _is_awaitable(pending):
+                await self._settle_async(slot, pending)
+            self._stop_end(slot)
+        for slot in self._slots.values():
+            self._stop_end(slot)
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _info(self, slot: _Slot) -> PluginInfo:
+        record, manifest = slot.record, slot.record.manifest
+        last = self._snapshot.failures.get(record.key)
+        return PluginInfo(
+            name=slot.name,
+            version=record.version,
+            distribution=record.distribution,
+            location=record.location,
+            kind=record.kind,
+            first_party=record.first_party,
+            enabled=slot.enabled,
+            status=slot.status,
+            blocked=slot.blocked,
+            failure=slot.failure,
+            last_failure=None
+            if last is None
+            else {
+                "stage": last.stage,
+                "reason": last.reason,
+                "version": last.version,
+                "at": last.at.isoformat(),
+            },
+            has_manifest=manifest is not None,
+            contract=record.contract,
+            hooks=None if slot.hooks is None else tuple(sorted(slot.hooks)),
+            hook_positions=self._positions(slot),
+            templates=tuple(t.name for t in manifest.templates) if manifest else (),
+            commands=tuple(c.name for c in manifest.commands) if manifest else (),
+            permissions={
+                key: list(value)
+                for key, value in (manifest.permissions.model_dump().items() if manifest else ())
+                if value
+            },
+            requires=tuple(manifest.requires) if manifest else tuple(slot.requires),
+            description=manifest.description if manifest else "",
+        )
+
+    def _positions(self, slot: _Slot) -> dict[str, tuple[int, int]]:
+        """Where ``slot`` stands in each of its hooks' call order (from what is known now)."""
+        if not slot.hooks:
+            return {}
+        positions: dict[str, tuple[int, int]] = {}
+        for hook in sorted(slot.hooks):
+            if hook in _PER_PLUGIN_ONLY:
+                continue
+            group = self._impl_groups(hook)
+            peers = sorted(
+                (
+                    (group.get(other.name, 1), self._rank.get(other.name, len(self._rank)), other.name)
+                    for other in self._slots.values()
+                    if other.hooks is not None and hook in other.hooks and other.runnable
+                ),
+            )
+            names = [name for _, _, name in peers]
+            if slot.name in names:
+                positions[hook] = (names.index(slot.name) + 1, len(names))
+        return positions
+
+    def _impl_groups(self, hook: str) -> dict[str, int]:
+        return {
+            impl.plugin_name: 0 if impl.tryfirst else 2 if impl.trylast else 1
+            for impl in getattr(self.pm.hook, hook).get_hookimpls()
+        }
+
+
+class _Failed:
+    """Marks a step that failed (``None`` is a valid configuration)."""
+
+
+_FAILED: Any = _Failed()
+
+
+def _is_awaitable(value: Any) -> bool:
+    import inspect
+
+    return inspect.isawaitable(value)
+
+
+def _utcnow() -> Any:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

@@ -1,0 +1,1 @@
+"""First-party Cloud Craver plugins, registered through the ``cloudcraver`` entry-point group."""
