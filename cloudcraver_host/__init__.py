@@ -51,7 +51,30 @@ _EXPORTS = {
     "PluginStateStore": "state",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "CloudCraverError",
+    "ConfigError",
+    "DiscoveryResult",
+    "Failure",
+    "HostPaths",
+    "HostSettings",
+    "InputError",
+    "LayeredConfig",
+    "Manifest",
+    "ManifestError",
+    "PluginCallError",
+    "PluginFailedError",
+    "PluginHost",
+    "PluginInfo",
+    "PluginRecord",
+    "PluginStateStore",
+    "PluginStatus",
+    "Stage",
+    "StateFileError",
+    "__version__",
+    "discover",
+    "load_config",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -201,7 +201,7 @@ class LayeredConfig:
     def validation_error(
         self, what: str, prefix: tuple[str, ...], exc: ValidationError
     ) -> ConfigError:
-        """A one-line :class:`ConfigError` for the first error of ``exc``: file, key, expectation."""
+        """A one-line :class:`ConfigError` for ``exc``'s first error: file, key, expectation."""
         first = exc.errors()[0]
         key_path = (*prefix, *(str(part) for part in first["loc"]))
         key = ".".join(key_path)
@@ -226,7 +226,8 @@ class LayeredConfig:
 
     def redacted(self) -> dict[str, Any]:
         """The merged configuration as it may be shown: secrets and ``${VAR}`` values hidden."""
-        return _redact(self.merged(), ())
+        shown: dict[str, Any] = _redact(self.merged(), ())
+        return shown
 
     def _is_secret(self, path: Sequence[str]) -> bool:
         return any(_SECRET_KEY.search(part) for part in path)
@@ -376,9 +377,7 @@ def _file_layer(name: str, path: Path, data: dict[str, Any]) -> ConfigLayer:
     return ConfigLayer(name, location, body, base_dir=path.parent)
 
 
-def _env_section_layer(
-    env_name: str, path: Path, data: Mapping[str, Any]
-) -> ConfigLayer | None:
+def _env_section_layer(env_name: str, path: Path, data: Mapping[str, Any]) -> ConfigLayer | None:
     section = data.get("env", {}).get(env_name)
     if section is None:
         return None
@@ -476,6 +475,4 @@ def load_config(
         _set_path(option_data, ("host", key), value)
         option_origins[("host", key)] = f"option --{key.replace('_', '-')}"
     layers.append(ConfigLayer("options", "command-line options", option_data, option_origins))
-    return LayeredConfig(
-        tuple(layers), env, env_name, project[0] if project is not None else None
-    )
+    return LayeredConfig(tuple(layers), env, env_name, project[0] if project is not None else None)

@@ -14,12 +14,13 @@ two plugins share a name, the higher version wins and a warning names both place
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
+import functools
 import importlib.util
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ class _DistributionView:
     kind: str
     location: str
     import_path: str | None
-    read_package_file: Callable[[str], str]  # "pkg/sub/file" -> text
+    read_package_file: Callable[[str], tuple[str, str]]  # "pkg/file" -> (text, shown path)
 
 
 def discover(plugin_paths: Sequence[Path] = (), *, environment: bool = True) -> DiscoveryResult:
@@ -145,7 +146,7 @@ def _environment_views() -> Iterator[_DistributionView]:
         )
 
 
-def _read_from_sys_path(relative: str) -> str:
+def _read_from_sys_path(relative: str) -> tuple[str, str]:
     # Locates a package's folder with find_spec on the top-level name, which (unlike
     # importlib.resources) runs none of the package's code.
     top, _, rest = relative.partition("/")
@@ -155,7 +156,7 @@ def _read_from_sys_path(relative: str) -> str:
     for folder in spec.submodule_search_locations:
         candidate = Path(folder, rest)
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+            return candidate.read_text(encoding="utf-8"), str(candidate)
     raise FileNotFoundError(f"{relative} not found in package {top!r}")
 
 
@@ -197,7 +198,7 @@ def _directory_views(folder: Path) -> Iterator[_DistributionView]:
                 kind="directory",
                 location=str(getattr(dist, "_path", folder)),
                 import_path=str(folder),
-                read_package_file=lambda rel, base=folder: (base / rel).read_text(encoding="utf-8"),
+                read_package_file=functools.partial(_read_relative, folder),
             )
 
 
@@ -205,11 +206,15 @@ def _wheel_views(wheel: Path, warnings: list[str]) -> Iterator[_DistributionView
     try:
         archive = zipfile.ZipFile(wheel)
         dist_info = sorted(
-            {n.split("/", 1)[0] for n in archive.namelist() if n.split("/", 1)[0].endswith(".dist-info")}
+            {
+                n.split("/", 1)[0]
+                for n in archive.namelist()
+                if n.split("/", 1)[0].endswith(".dist-info")
+            }
         )
         if not dist_info:
             raise zipfile.BadZipFile("no .dist-info folder")
-        dist = metadata.PathDistribution(zipfile.Path(archive, at=dist_info[0] + "/"))  # type: ignore[arg-type]
+        dist = metadata.PathDistribution(zipfile.Path(archive, at=dist_info[0] + "/"))
         entry_points = [
             (ep.group, ep.name, ep.value)
             for ep in dist.entry_points
@@ -228,7 +233,7 @@ def _wheel_views(wheel: Path, warnings: list[str]) -> Iterator[_DistributionView
             kind="wheel",
             location=str(wheel),
             import_path=str(wheel),
-            read_package_file=lambda rel: archive.read(rel).decode("utf-8"),
+            read_package_file=lambda rel: (archive.read(rel).decode("utf-8"), f"{wheel}!/{rel}"),
         )
 
 
@@ -258,8 +263,13 @@ def _checkout_views(project: Path, warnings: list[str]) -> Iterator[_Distributio
         kind="checkout",
         location=str(project),
         import_path=str(root),
-        read_package_file=lambda rel: (root / rel).read_text(encoding="utf-8"),
+        read_package_file=functools.partial(_read_relative, root),
     )
+
+
+def _read_relative(base: Path, relative: str) -> tuple[str, str]:
+    path = base / relative
+    return path.read_text(encoding="utf-8"), str(path)
 
 
 def _contract_range(requires: Iterable[str]) -> str | None:
@@ -270,16 +280,21 @@ def _contract_range(requires: Iterable[str]) -> str | None:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
-        if normalize_name(requirement.name) == CONTRACT_DISTRIBUTION and requirement.specifier:
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                return str(requirement.specifier)
+        applies = requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+        named = normalize_name(requirement.name) == CONTRACT_DISTRIBUTION
+        if named and applies and requirement.specifier:
+            return str(requirement.specifier)
     return None
 
 
 def _records_of(view: _DistributionView, warnings: list[str]) -> Iterator[PluginRecord]:
-    plugins = {name: value for group, name, value in view.entry_points if group == ENTRY_POINT_GROUP}
+    plugins = {
+        name: value for group, name, value in view.entry_points if group == ENTRY_POINT_GROUP
+    }
     manifests = {
-        name: value for group, name, value in view.entry_points if group == MANIFEST_ENTRY_POINT_GROUP
+        name: value
+        for group, name, value in view.entry_points
+        if group == MANIFEST_ENTRY_POINT_GROUP
     }
     for name in sorted(set(manifests) - set(plugins)):
         warnings.append(
@@ -313,22 +328,24 @@ def _with_manifest(record: PluginRecord, reference: str, view: _DistributionView
         return replace(record, manifest_error=error)
     folder = package.strip().replace(".", "/")
     relative = f"{folder}/{filename.strip()}"
-    source = f"{record.location} ({relative})"
     try:
-        text = view.read_package_file(relative)
+        text, source = view.read_package_file(relative)
     except (OSError, KeyError) as exc:
-        return replace(record, manifest_error=f"{source}: cannot read the manifest: {exc}")
+        error = f"cannot read its manifest {relative} ({exc}); reinstall {view.name or record.name}"
+        return replace(record, manifest_error=error)
     manifest_dir = relative.rsplit("/", 1)[0]
     try:
         manifest = parse_manifest(
             text,
             source=source,
-            read_relative=lambda rel: view.read_package_file(f"{manifest_dir}/{rel}"),
+            read_relative=lambda rel: view.read_package_file(f"{manifest_dir}/{rel}")[0],
         )
     except ManifestError as exc:
         return replace(record, manifest_error=str(exc))
     if normalize_name(manifest.name) != record.key:
-        error = f"{source}: name {manifest.name!r} differs from the entry point name {record.name!r}"
+        error = (
+            f"{source}: name {manifest.name!r} differs from the entry point name {record.name!r}"
+        )
         return replace(record, manifest_error=error)
     return replace(
         record,

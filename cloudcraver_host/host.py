@@ -15,11 +15,11 @@ dependencies first. See :mod:`cloudcraver_host.lifecycle` for the states.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -93,7 +93,8 @@ def _describe(error: BaseException) -> str:
 class PluginHost:
     """Discovers, validates, loads, activates, calls and unloads plugins.
 
-    :param config: the layered configuration (plugin sections, host settings).
+    :param config: the layered configuration (plugin sections, host settings); default:
+        none at all (use :meth:`from_environment` for the user's and project's files).
     :param settings: the host settings; default: read from ``config``.
     :param state: where enabled/disabled state and last failures persist; ``None`` keeps
         everything in memory (for host applications that manage plugins themselves).
@@ -115,7 +116,8 @@ class PluginHost:
         on_failure: Callable[[Failure], None] | None = None,
         trace: Callable[[str], None] | None = None,
     ) -> None:
-        self.config = config if config is not None else load_config(user_file=Path("/nonexistent"))
+        # Without a configuration given, none is read: a library host is explicit.
+        self.config = config if config is not None else LayeredConfig((), dict(os.environ))
         self.settings = settings if settings is not None else self.config.host_settings()
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(specs)
@@ -152,8 +154,11 @@ class PluginHost:
         option_settings: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PluginHost:
-        """A host configured as the ``cloudcraver`` command is: user and project config,
-        ``CLOUDCRAVER_*`` variables, the user's state file."""
+        """A host configured as the ``cloudcraver`` command is.
+
+        It reads the user and project configuration files, ``CLOUDCRAVER_*`` variables and
+        the user's state file.
+        """
         paths = paths or HostPaths.from_environment()
         config = load_config(
             user_file=paths.config_file,
@@ -238,16 +243,14 @@ class PluginHost:
         for slot in self._slots.values():
             if slot.blocked is not None or slot.status in _LOADED:
                 continue
-            if slot.status is PluginStatus.FAILED and slot.failure is not None:
-                if slot.failure.stage is not Stage.VALIDATE:
-                    continue  # failed while running: stays failed until enabled again
+            failure = slot.failure if slot.status is PluginStatus.FAILED else None
+            if failure is not None and failure.stage is not Stage.VALIDATE:
+                continue  # failed while running: stays failed until enabled again
             slot.status, slot.failure = PluginStatus.DISCOVERED, None
             record = slot.record
             if record.manifest_error:
                 self._fail(slot, Stage.VALIDATE, record.manifest_error)
-            elif record.contract and Version(CONTRACT_VERSION) not in SpecifierSet(
-                record.contract
-            ):
+            elif record.contract and Version(CONTRACT_VERSION) not in SpecifierSet(record.contract):
                 self._fail(
                     slot,
                     Stage.VALIDATE,
@@ -400,9 +403,7 @@ class PluginHost:
         self._plans.clear()
         return True
 
-    def _check_implementations(
-        self, slot: _Slot, obj: object
-    ) -> tuple[str | None, frozenset[str]]:
+    def _check_implementations(self, slot: _Slot, obj: object) -> tuple[str | None, frozenset[str]]:
         import inspect
 
         table = hook_table()
@@ -413,7 +414,10 @@ class PluginHost:
                 continue
             hook = opts.get("specname") or attribute
             if hook not in table:
-                return f"implements {hook!r}, which is not a hook of contract {CONTRACT_VERSION}", frozenset()
+                return (
+                    f"implements {hook!r}, which is not a hook of contract {CONTRACT_VERSION}",
+                    frozenset(),
+                )
             if opts.get("hookwrapper"):
                 return f"{hook} uses hookwrapper=True; use @hookimpl(wrapper=True)", frozenset()
             function = getattr(obj, attribute)
@@ -458,7 +462,9 @@ class PluginHost:
         """Load and configure ``slot`` and call its ``activate``; the result may be awaitable."""
         for key in slot.requires:
             if self._slots[key].status is not PluginStatus.ACTIVATED:
-                self._fail(slot, Stage.ACTIVATE, f"required plugin '{self._slots[key].name}' failed")
+                self._fail(
+                    slot, Stage.ACTIVATE, f"required plugin '{self._slots[key].name}' failed"
+                )
                 return False, None
         if not self._load(slot):
             return False, None
@@ -629,7 +635,8 @@ class PluginHost:
 
         def report(started: float, result: Any) -> None:
             shown = "no result" if result is None else type(result).__name__
-            trace(f"hook {hook} -> {entry.plugin}: {shown} ({(time.perf_counter() - started) * 1000:.2f} ms)")
+            elapsed = (time.perf_counter() - started) * 1000
+            trace(f"hook {hook} -> {entry.plugin}: {shown} ({elapsed:.2f} ms)")
 
         if entry.wrapper:
             return entry
@@ -708,7 +715,9 @@ class PluginHost:
 
             known = [s.name for s in self._slots.values()]
             close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else "; see: cloudcraver plugin list --all"
+            hint = (
+                f"; did you mean '{close[0]}'?" if close else "; see: cloudcraver plugin list --all"
+            )
             raise InputError(f"unknown plugin '{name}'{hint}")
         return slot
 
@@ -982,7 +991,11 @@ class PluginHost:
             group = self._impl_groups(hook)
             peers = sorted(
                 (
-                    (group.get(other.name, 1), self._rank.get(other.name, len(self._rank)), other.name)
+                    (
+                        group.get(other.name, 1),
+                        self._rank.get(other.name, len(self._rank)),
+                        other.name,
+                    )
                     for other in self._slots.values()
                     if other.hooks is not None and hook in other.hooks and other.runnable
                 ),

@@ -1,4 +1,4 @@
-"""The lifecycle of a plugin in the host, and the public view of one plugin.
+r"""The lifecycle of a plugin in the host, and the public view of one plugin.
 
 ::
 

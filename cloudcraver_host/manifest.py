@@ -139,21 +139,24 @@ class Manifest(_Strict):
             try:
                 Requirement(text)
             except InvalidRequirement:
-                raise ValueError(f"not a requirement such as 'other-plugin>=1.0': {text!r}") from None
+                raise ValueError(
+                    f"not a requirement such as 'other-plugin>=1.0': {text!r}"
+                ) from None
         return value
 
     @model_validator(mode="after")
     def _check_contributions(self) -> Manifest:
-        for kind, entries, hook in (
-            ("templates", self.templates, "render_template"),
-            ("commands", self.commands, "contribute_commands"),
+        for kind, entries, needed in (
+            ("templates", self.templates, ("contribute_templates", "render_template")),
+            ("commands", self.commands, ("contribute_commands",)),
         ):
             names = [entry.name for entry in entries]
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
                 raise ValueError(f"{kind} named more than once: {', '.join(duplicates)}")
-            if entries and hook not in self.hooks:
-                raise ValueError(f"declares {kind} but not the hook {hook} in hooks")
+            missing = [hook for hook in needed if hook not in self.hooks]
+            if entries and missing:
+                raise ValueError(f"declares {kind} but not the hook(s) {', '.join(missing)}")
         return self
 
     def requirement_names(self) -> list[str]:

@@ -104,14 +104,17 @@ def make_plan(
     return CallPlan(tuple(plain), tuple(wrappers))
 
 
+def _missing_argument(hook: str, plugin: str, exc: KeyError) -> PluginCallError:
+    return PluginCallError(
+        f"hook {hook} was called without its argument {exc.args[0]!r} (plugin '{plugin}' needs it)"
+    )
+
+
 def _arguments(hook: str, entry: CallEntry, kwargs: Mapping[str, Any]) -> list[Any]:
     try:
         return [kwargs[name] for name in entry.argnames]
     except KeyError as exc:
-        raise PluginCallError(
-            f"hook {hook} was called without its argument {exc.args[0]!r} "
-            f"(plugin '{entry.plugin}' needs it)"
-        ) from None
+        raise _missing_argument(hook, entry.plugin, exc) from None
 
 
 def _invoke(entry: CallEntry, args: list[Any], kwargs: Mapping[str, Any]) -> Any:
@@ -136,20 +139,27 @@ def call_sync(
     if plan.wrappers:
         return _call_wrapped(host, hook, plan, kwargs, firstresult, pairs)
     results: list[Any] = []
-    for entry in plan.plain:
-        args = _arguments(hook, entry, kwargs)
+    # The loop is written out (no helper calls per implementation): it is the hot path.
+    for function, argnames, kwargnames, is_async, plugin, _ in plan.plain:
         try:
-            result = _invoke(entry, args, kwargs)
-            if entry.is_async:
+            args = [kwargs[name] for name in argnames]
+        except KeyError as exc:
+            raise _missing_argument(hook, plugin, exc) from None
+        try:
+            if kwargnames:
+                result = function(*args, **{k: kwargs[k] for k in kwargnames if k in kwargs})
+            else:
+                result = function(*args)
+            if is_async:
                 result = host._run_coroutine(result, hook)
         except PluginCallError:
             raise
         except Exception as error:
-            host._hook_failed(entry.plugin, hook, error)
+            host._hook_failed(plugin, hook, error)
             continue
         if result is not None:
             if pairs:
-                result = (entry.plugin, result)
+                result = (plugin, result)
             if firstresult:
                 return result
             results.append(result)
@@ -214,9 +224,7 @@ async def _call_wrapped_async(
 ) -> Any:
     started = _start_wrappers(host, hook, plan.wrappers, kwargs)
     try:
-        result = await call_async(
-            host, hook, CallPlan(plan.plain, ()), kwargs, firstresult, pairs
-        )
+        result = await call_async(host, hook, CallPlan(plan.plain, ()), kwargs, firstresult, pairs)
     except BaseException as exc:
         return _finish_wrappers(host, hook, started, None, exc)
     return _finish_wrappers(host, hook, started, result, None)

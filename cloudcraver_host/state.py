@@ -123,10 +123,10 @@ def _plugins_table(data: dict[str, Any]) -> dict[str, Any]:
 def _entry(data: dict[str, Any], name: str) -> dict[str, Any]:
     data["format"] = _FORMAT
     plugins = data.setdefault("plugins", {})
-    entry = plugins.setdefault(name, {})
+    entry = plugins.get(name)
     if not isinstance(entry, dict):
         entry = plugins[name] = {}
-    return entry
+    return entry  # type: ignore[no-any-return]
 
 
 def _prune(data: dict[str, Any]) -> dict[str, Any]:

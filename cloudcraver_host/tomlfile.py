@@ -27,7 +27,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["atomic_write_text", "dumps", "loads", "locked_update", "read_toml"]
+__all__ = [
+    "atomic_write_text",
+    "dumps",
+    "loads",
+    "locked_update",
+    "locked_update_text",
+    "read_toml",
+]
 
 #: How long a writer waits for another one holding the lock before giving up.
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -38,9 +45,10 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 def loads(text: str, *, source: str) -> dict[str, Any]:
     """Parse TOML text; ``source`` names where it came from in the error message."""
     try:
-        return tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}; fix the file or remove it") from exc
+    return data
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -172,15 +180,30 @@ def locked_update(
     Holding the lock from the read to the rename is what makes concurrent updates lose
     nothing: each writer sees the previous writer's result.
     """
+    result: dict[str, Any] = {}
+
+    def update_text(text: str) -> str:
+        result.update(update(loads(text, source=str(path)) if text else {}))
+        return dumps(result, header=header)
+
+    locked_update_text(path, update_text, timeout=timeout)
+    return result
+
+
+def locked_update_text(
+    path: Path, update: Callable[[str], str], *, timeout: float = LOCK_TIMEOUT_SECONDS
+) -> None:
+    """Like :func:`locked_update`, on the file's text (absent file: empty text)."""
     from filelock import FileLock, Timeout
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path) + ".lock", timeout=timeout)
     try:
-        with lock:
-            data = update(read_toml(path))
-            atomic_write_text(path, dumps(data, header=header))
-            return data
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path) + ".lock", timeout=timeout):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                text = ""
+            atomic_write_text(path, update(text))
     except Timeout as exc:
         raise StateFileError(
             f"{path}: another cloudcraver command has held its lock for {timeout:.0f}s; "

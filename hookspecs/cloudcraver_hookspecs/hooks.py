@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from . import specs
 
-__all__ = ["HookInfo", "hook_table"]
+__all__ = ["HookInfo", "describe_hook", "hook_table"]
 
-_FIELD = re.compile(r"^\s*:(?P<key>param (?P<arg>\w+)|returns|firstresult|called|async):\s*(?P<text>.*)$")
+_FIELD = re.compile(
+    r"^\s*:(?P<key>param (?P<arg>\w+)|returns|firstresult|called|async):\s*(?P<text>.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,9 @@ class HookInfo:
         return f"{self.name}({', '.join(self.arguments)})"
 
 
-def _parse(name: str) -> HookInfo:
-    function = getattr(specs, name)
+def describe_hook(function: Callable[..., object]) -> HookInfo:
+    """Read a hook specification function's signature and documented fields."""
+    name = function.__name__
     doc = inspect.getdoc(function) or ""
     fields: dict[str, str] = {}
     documented: list[str] = []
@@ -81,4 +85,4 @@ def _parse(name: str) -> HookInfo:
 @cache
 def hook_table() -> dict[str, HookInfo]:
     """Every hook of the contract, by name, in the order of :data:`specs.__all__`."""
-    return {name: _parse(name) for name in specs.__all__}
+    return {name: describe_hook(getattr(specs, name)) for name in specs.__all__}

@@ -1,0 +1,188 @@
+"""The ``cloudcraver`` command: global options, built-in command groups, plugin commands.
+
+Plugin commands are mounted at the top level. Those declared in manifests are listed by
+``--help`` without importing their plugin; the plugin is imported when the command runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from .context import CliState, state_of
+
+__all__ = ["build_app"]
+
+BUILTIN_GROUPS = ("plugin", "template", "config")
+
+
+class _PluginCommandGroup(TyperGroup):
+    """The root group: built-in commands, then commands contributed by plugins."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        extra = sorted(name for name in _declared_commands(ctx) if name not in names)
+        return [*names, *extra]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        declared = _declared_commands(ctx)
+        if cmd_name in declared:
+            return _lazy_command(cmd_name, declared[cmd_name])
+        return _undeclared_command(ctx, cmd_name)
+
+
+def _state(ctx: Any) -> CliState:
+    return state_of(ctx)
+
+
+def _declared_commands(ctx: Any) -> dict[str, tuple[str, str]]:
+    """Commands declared in manifests of runnable plugins: name -> (plugin, help)."""
+    try:
+        host = _state(ctx).host()
+        commands: dict[str, tuple[str, str]] = {}
+        for info in host.plugins():
+            if info.blocked is not None or info.failure is not None:
+                continue
+            manifest = host.record(info.name).manifest
+            for entry in manifest.commands if manifest is not None else ():
+                commands.setdefault(entry.name, (info.name, entry.help))
+        return commands
+    except Exception:  # --help must work even when the configuration is broken
+        return {}
+
+
+def _contributed(ctx: Any, plugin: str | None) -> dict[str, Any]:
+    """Commands from plugins' ``contribute_commands`` (one plugin, or all runnable)."""
+    from cloudcraver_hookspecs import CommandContribution
+
+    host = _state(ctx).host()
+    if plugin is not None:
+        pairs = [(plugin, host.call_plugin(plugin, "contribute_commands"))]
+    else:
+        pairs = host.call_each("contribute_commands")
+    found: dict[str, Any] = {}
+    for owner, contributions in pairs:
+        for item in contributions or ():
+            if isinstance(item, CommandContribution):
+                found.setdefault(item.name, (owner, item))
+    return found
+
+
+def _to_click(item: Any) -> Any:
+    """A click command from a contribution: a Typer app, or a plain function."""
+    target = item.command
+    if isinstance(target, typer.Typer):
+        built = typer.main.get_command(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name=item.name, help=item.help)(target)
+        built = typer.main.get_command(single)
+    built.name = item.name
+    return built
+
+
+def _lazy_command(name: str, declared: tuple[str, str]) -> Any:
+    """A stand-in listed by ``--help`` that imports its plugin only when it runs."""
+    plugin, help_text = declared
+    single = typer.Typer(add_completion=False)
+
+    @single.command(
+        name=name,
+        help=help_text,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+    def run(ctx: typer.Context) -> None:
+        _run_contributed(ctx, name, plugin)
+
+    built = typer.main.get_command(single)
+    built.name = name
+    return built
+
+
+def _run_contributed(ctx: Any, name: str, plugin: str | None) -> None:
+    from ..errors import CloudCraverError
+    from .context import eprint
+
+    try:
+        contributed = _contributed(ctx, plugin)
+    except CloudCraverError as error:
+        eprint(f"error: {error}")
+        raise typer.Exit(error.exit_code) from None
+    if name not in contributed:
+        eprint(f"error: plugin '{plugin}' declares command '{name}' but does not contribute it")
+        raise typer.Exit(3)
+    real = _to_click(contributed[name][1])
+    code = real.main(args=list(ctx.args), prog_name=f"cloudcraver {name}", standalone_mode=False)
+    raise typer.Exit(code if isinstance(code, int) else 0)
+
+
+def _undeclared_command(ctx: Any, name: str) -> Any:
+    """A command from a plugin without a manifest (found by asking the plugins)."""
+    try:
+        contributed = _contributed(ctx, None)
+    except Exception:
+        return None
+    if name not in contributed:
+        return None
+    return _to_click(contributed[name][1])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from cloudcraver_hookspecs import CONTRACT_VERSION
+
+        from .. import __version__
+
+        typer.echo(f"cloudcraver {__version__} (plugin contract {CONTRACT_VERSION})")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    """The root Typer application with every built-in command."""
+    from . import config_cmds, plugin_cmds, template_cmds, validate_cmd
+
+    app = typer.Typer(
+        cls=_PluginCommandGroup,
+        help="Generate and check cloud infrastructure templates with plugins.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version."
+        ),
+        debug: bool = typer.Option(
+            False, "--debug", envvar="CLOUDCRAVER_DEBUG", help="Tracebacks and hook tracing."
+        ),
+        strict: bool | None = typer.Option(
+            None, "--strict/--no-strict", help="Exit 3 when any plugin fails ([host] strict)."
+        ),
+        safe_mode: bool = typer.Option(
+            False, "--safe-mode", help="Load no third-party plugin (CLOUDCRAVER_SAFE_MODE=1)."
+        ),
+        env: str | None = typer.Option(
+            None, "--env", help="Apply the [env.NAME] configuration section (CLOUDCRAVER_ENV)."
+        ),
+        config: list[str] = typer.Option(
+            [], "--config", "-c", help="Set a configuration value for this run: KEY=VALUE."
+        ),
+    ) -> None:
+        ctx.obj = CliState(
+            debug=debug, strict=strict, safe_mode=safe_mode, env_name=env, config_options=config
+        )
+
+    app.add_typer(plugin_cmds.app, name="plugin")
+    app.add_typer(template_cmds.app, name="template")
+    app.command("validate")(validate_cmd.validate)
+    app.add_typer(config_cmds.app, name="config")
+    return app

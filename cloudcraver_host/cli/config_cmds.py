@@ -1,0 +1,133 @@
+"""``cloudcraver config ...``: show, read, change and check the configuration."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+
+from ..errors import ConfigError, InputError
+from .context import command, state_of
+from .output import print_json, print_table
+
+app = typer.Typer(help="Show, read, change and check the configuration.", no_args_is_help=True)
+
+
+def _flatten(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    if isinstance(data, dict) and data:
+        rows: list[tuple[tuple[str, ...], Any]] = []
+        for key, value in data.items():
+            rows.extend(_flatten(value, (*prefix, key)))
+        return rows
+    return [(prefix, data)]
+
+
+@app.command("show")
+@command
+def show(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    origins: bool = typer.Option(False, "--origins", help="Show where each value comes from."),
+) -> None:
+    """Show the effective configuration (secrets redacted) and its files."""
+    config = state_of(ctx).config
+    shown = config.redacted()
+    if as_json:
+        files = [layer.location for layer in config.layers if layer.base_dir and layer.data]
+        print_json({"config": shown, "env": config.env_name, "files": files})
+        return
+    if origins:
+        rows = [
+            [".".join(path), json.dumps(value), config.origin(path) or "-"]
+            for path, value in _flatten(shown)
+            if path
+        ]
+        print_table(None, ["Key", "Value", "From"], rows)
+        return
+    from ..tomlfile import dumps
+
+    text = dumps(shown)
+    print(
+        text if text else "# no configuration set: every value is its default",
+        end="" if text else "\n",
+    )
+
+
+@app.command("get")
+@command
+def get(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="A dotted key, such as host.strict or plugins.policy."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print one value of the effective configuration."""
+    config = state_of(ctx).config
+    path = tuple(key.split("."))
+    node: Any = config.redacted()
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            raise InputError(
+                f"{key} is not set in any configuration layer; see: cloudcraver config show"
+            )
+        node = node[part]
+    if as_json:
+        print_json({"key": key, "value": node, "from": config.origin(path)})
+    elif isinstance(node, str):
+        print(node)
+    else:
+        print(json.dumps(node))
+
+
+@app.command("set")
+@command
+def set_value(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="A dotted key, such as host.strict or plugins.policy.x."),
+    value: str = typer.Argument(..., help='The value, as in TOML: true, 3, "text", ["a", "b"].'),
+    project: bool = typer.Option(
+        False, "--project", help="Write to the project's cloudcraver.toml instead of the user file."
+    ),
+) -> None:
+    """Set a value in the user (or project) configuration file."""
+    from ..config import parse_value
+    from ..config_edit import set_config_value
+
+    state = state_of(ctx)
+    path = tuple(key.split("."))
+    if len(path) < 2 or path[0] not in ("host", "plugins", "env") or not all(path):
+        raise InputError(
+            f"{key}: keys look like host.NAME, plugins.PLUGIN.NAME or env.ENV.host.NAME"
+        )
+    if project:
+        from pathlib import Path
+
+        target = state.config.project_file or Path.cwd() / "cloudcraver.toml"
+        if target.name == "pyproject.toml":
+            raise ConfigError(
+                f"{target}: the project configuration is [tool.cloudcraver] in pyproject.toml; "
+                "edit it there by hand"
+            )
+    else:
+        target = state.paths.config_file
+    set_config_value(target, path, parse_value(value))
+    print(f"set {key} = {value} in {target}")
+
+
+@app.command("validate")
+@command
+def validate_config(ctx: typer.Context) -> None:
+    """Check the host settings and every enabled plugin's configuration against its model."""
+    state = state_of(ctx)
+    state.config.host_settings()
+    host = state.host()
+    errors = 0
+    for info in host.plugins():
+        if info.blocked is not None or info.failure is not None:
+            continue
+        activated = host.activate(info.name)
+        if activated.failure is not None and activated.failure.user_error:
+            errors += 1
+    if errors:
+        raise ConfigError(f"{errors} plugin configuration(s) invalid (see the lines above)")
+    print("configuration is valid")

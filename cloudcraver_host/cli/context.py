@@ -1,0 +1,170 @@
+"""What every command shares: global options, the host, error handling and exit codes.
+
+Commands are thin: they turn options into calls of the library and print the result.
+Each is wrapped by :func:`command`, which turns a :class:`CloudCraverError` into one
+``error:`` line and its exit code, and applies ``--strict`` at the end.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ParamSpec
+
+import typer
+
+from ..errors import EXIT_PLUGIN_FAILURE, EXIT_USAGE, CloudCraverError
+
+if TYPE_CHECKING:
+    from ..config import LayeredConfig
+    from ..host import PluginHost
+    from ..lifecycle import Failure
+    from ..paths import HostPaths
+
+__all__ = ["CliState", "EXIT_INTERNAL", "command", "state_of"]
+
+#: Exit code for a bug in cloudcraver itself (documented in docs/cli.md).
+EXIT_INTERNAL = 4
+
+P = ParamSpec("P")
+
+
+def eprint(message: str) -> None:
+    """Print a line for people on standard error."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class CliState:
+    """The global options of one invocation and the host built from them (lazily)."""
+
+    debug: bool = False
+    strict: bool | None = None
+    safe_mode: bool = False
+    env_name: str | None = None
+    config_options: list[str] = field(default_factory=list)
+    _host: PluginHost | None = None
+    _config: LayeredConfig | None = None
+    _paths: HostPaths | None = None
+    user_errors: int = 0
+
+    @property
+    def paths(self) -> HostPaths:
+        """The host's folders (``CLOUDCRAVER_HOME`` or the platform's)."""
+        if self._paths is None:
+            from ..paths import HostPaths
+
+            self._paths = HostPaths.from_environment()
+        return self._paths
+
+    def option_settings(self) -> dict[str, Any]:
+        """Host settings given as dedicated options."""
+        settings: dict[str, Any] = {}
+        if self.strict is not None:
+            settings["strict"] = self.strict
+        if self.safe_mode:
+            settings["safe_mode"] = True
+        return settings
+
+    @property
+    def config(self) -> LayeredConfig:
+        """The layered configuration of this run."""
+        if self._config is None:
+            from ..config import load_config
+
+            self._config = load_config(
+                user_file=self.paths.config_file,
+                env_name=self.env_name,
+                options=self.config_options,
+                option_settings=self.option_settings(),
+            )
+        return self._config
+
+    def host(self) -> PluginHost:
+        """The plugin host, started, its warnings printed once."""
+        if self._host is None:
+            from ..host import PluginHost
+            from ..state import PluginStateStore
+
+            self._host = PluginHost(
+                config=self.config,
+                state=PluginStateStore(self.paths.state_file),
+                on_failure=self._report_failure,
+                trace=(lambda line: eprint(f"trace: {line}")) if self.debug else None,
+            )
+            self._host.start()
+            for warning in self._host.warnings:
+                eprint(f"warning: {warning}")
+        return self._host
+
+    def _report_failure(self, failure: Failure) -> None:
+        if failure.user_error:
+            self.user_errors += 1
+            eprint(f"error: {failure.reason}")
+        else:
+            eprint(f"warning: {failure.describe()}")
+        if self.debug and failure.traceback:
+            eprint(failure.traceback.rstrip())
+
+    def finish(self) -> int:
+        """Close the host; the exit code its plugin failures call for (0 if none)."""
+        if self._host is None:
+            return 0
+        host, self._host = self._host, None
+        host.close()
+        if self.user_errors:
+            return EXIT_USAGE
+        if host.failures and host.settings.strict:
+            eprint(f"error: {len(host.failures)} plugin failure(s) under --strict")
+            return EXIT_PLUGIN_FAILURE
+        return 0
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The :class:`CliState` of this invocation (made with defaults if the root did not run)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def command(function: Callable[P, None]) -> Callable[P, None]:
+    """Wrap a command: one-line errors with their exit codes, ``--strict``, closing the host."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        ctx = next((a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)), None)
+        state = state_of(ctx) if ctx is not None else CliState()
+        code = 0
+        try:
+            function(*args, **kwargs)
+        except typer.Exit as exit_:
+            code = exit_.exit_code
+        except CloudCraverError as error:
+            eprint(f"error: {error}")
+            if state.debug:
+                traceback.print_exc()
+            code = error.exit_code
+        except (KeyboardInterrupt, typer.Abort):
+            raise
+        except Exception as error:
+            eprint(
+                f"error: internal error: {type(error).__name__}: {error} (a bug in cloudcraver; "
+                "run with --debug for the traceback)"
+            )
+            if state.debug:
+                traceback.print_exc()
+            code = EXIT_INTERNAL
+        try:
+            final = state.finish()
+        except CloudCraverError as error:
+            eprint(f"error: {error}")
+            final = error.exit_code
+        code = max(code, final)  # the most serious wins: strict failure over findings
+        if code:
+            raise typer.Exit(code)
+
+    return wrapper

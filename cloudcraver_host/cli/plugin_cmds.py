@@ -1,0 +1,161 @@
+"""``cloudcraver plugin ...``: list, inspect, enable and disable plugins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from .context import command, state_of
+from .output import print_json, print_table
+
+if TYPE_CHECKING:
+    from ..host import PluginHost
+    from ..lifecycle import PluginInfo
+
+app = typer.Typer(help="List, inspect, enable and disable plugins.", no_args_is_help=True)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def status_text(info: PluginInfo) -> str:
+    """The status as people read it: ``activated``, ``disabled``, ``failed at load``..."""
+    if info.blocked is not None:
+        if not info.enabled:
+            return "disabled"
+        return "skipped (safe mode)" if info.blocked.startswith("safe mode") else "skipped"
+    if info.failure is not None:
+        return f"failed at {info.failure.stage.value}"
+    if info.last_failure is not None and info.status.value in ("registered", "validated"):
+        return f"{info.status.value} (failed at {info.last_failure['stage']} last time)"
+    return info.status.value
+
+
+def _learn_hooks(host: PluginHost, infos: list[PluginInfo]) -> list[PluginInfo]:
+    # A plugin without a manifest states its hooks only in code: import it (enabled ones
+    # only) so the listing is true, including an import failure.
+    return [
+        host.load(info.name)
+        if info.hooks is None and info.blocked is None and info.failure is None
+        else info
+        for info in infos
+    ]
+
+
+@app.command("list")
+@command
+def list_plugins(
+    ctx: typer.Context,
+    show_all: bool = typer.Option(
+        False, "--all", help="Also show disabled plugins and those skipped by safe mode."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List the plugins found, with version, status and origin."""
+    host = state_of(ctx).host()
+    infos = [i for i in host.plugins() if show_all or i.blocked is None]
+    infos = _learn_hooks(host, infos)
+    if as_json:
+        print_json([info.to_dict() for info in infos])
+        return
+    if not infos:
+        print("No plugins found. Install one with pip, or see: cloudcraver plugin list --all")
+        return
+    rows = [
+        [
+            info.name,
+            info.version,
+            status_text(info),
+            "first-party" if info.first_party else info.kind,
+            (info.failure.reason if info.failure else info.description) or "",
+        ]
+        for info in infos
+    ]
+    print_table(None, ["Plugin", "Version", "Status", "Origin", "Description / reason"], rows)
+
+
+@app.command("info")
+@command
+def plugin_info(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The plugin's name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show everything known of one plugin: location, contract, hooks and their order, state."""
+    host = state_of(ctx).host()
+    info = _learn_hooks(host, [host.info(name)])[0]
+    if as_json:
+        print_json(info.to_dict())
+        return
+    hooks = "unknown (not loaded)"
+    if info.hooks is not None:
+        hooks = (
+            ", ".join(
+                f"{hook} ({info.hook_positions[hook][0]} of {info.hook_positions[hook][1]})"
+                if hook in info.hook_positions
+                else hook
+                for hook in info.hooks
+            )
+            or "none"
+        )
+    permissions = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.permissions.items()) or "none"
+    last = info.last_failure
+    fields = [
+        ("Name", info.name),
+        ("Version", info.version),
+        ("Distribution", info.distribution or "-"),
+        ("Location", info.location),
+        ("Origin", "first-party" if info.first_party else info.kind),
+        ("Status", status_text(info)),
+        ("Reason", info.failure.reason if info.failure else (info.blocked or "-")),
+        ("Contract", info.contract or "not declared"),
+        ("Manifest", "yes" if info.has_manifest else "no"),
+        ("Hooks (call position)", hooks),
+        ("Templates", ", ".join(info.templates) or "none"),
+        ("Commands", ", ".join(info.commands) or "none"),
+        ("Requires", ", ".join(info.requires) or "none"),
+        ("Permissions", permissions),
+        ("Last failure", f"{last['stage']}: {last['reason']} ({last['at']})" if last else "none"),
+    ]
+    width = max(len(label) for label, _ in fields)
+    for label, value in fields:
+        print(f"{label:<{width}}  {value}")
+
+
+def _set_enabled(ctx: typer.Context, name: str, enabled: bool, as_json: bool) -> None:
+    state = state_of(ctx)
+    host = state.host()
+    before = host.info(name)
+    info = host.enable(name) if enabled else host.disable(name)
+    if as_json:
+        print_json(
+            {"name": info.name, "enabled": info.enabled, "changed": before.enabled != enabled}
+        )
+        return
+    verb = "enabled" if enabled else "disabled"
+    already = "" if before.enabled != enabled else " (it already was)"
+    print(f"{verb} plugin '{info.name}'{already}")
+    if enabled and info.blocked is not None:
+        print(f"note: it is still not loaded: {info.blocked}")
+
+
+@app.command("enable")
+@command
+def enable(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The plugin's name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Enable a plugin (remembered in the state file)."""
+    _set_enabled(ctx, name, True, as_json)
+
+
+@app.command("disable")
+@command
+def disable(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The plugin's name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Disable a plugin without uninstalling it; its code is not imported any more."""
+    _set_enabled(ctx, name, False, as_json)

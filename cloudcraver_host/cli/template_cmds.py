@@ -1,0 +1,108 @@
+"""``cloudcraver template ...``: list, inspect and render templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from .context import command, state_of
+from .output import print_json, print_table
+
+app = typer.Typer(help="List, inspect and render infrastructure templates.", no_args_is_help=True)
+
+PLUGIN_OPTION = typer.Option(
+    None, "--plugin", "-p", help="The plugin to use when several offer the template."
+)
+
+
+@app.command("list")
+@command
+def list_templates(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the templates every enabled plugin offers."""
+    from ..templates import list_templates as catalog
+
+    offers = catalog(state_of(ctx).host())
+    if as_json:
+        print_json([o.to_dict() for o in offers])
+        return
+    if not offers:
+        print("No templates: no enabled plugin offers one (see: cloudcraver plugin list --all)")
+        return
+    rows = [[o.name, o.provider, o.output_format, o.plugin, o.description] for o in offers]
+    print_table(None, ["Template", "Provider", "Format", "Plugin", "Description"], rows)
+
+
+@app.command("info")
+@command
+def template_info(
+    ctx: typer.Context,
+    template: str = typer.Argument(..., help="The template's name."),
+    plugin: str | None = PLUGIN_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a template and the JSON schema of its parameters."""
+    from ..templates import find_template
+
+    offer = find_template(state_of(ctx).host(), template, plugin)
+    if as_json:
+        print_json(offer.to_dict())
+        return
+    print(f"Template  {offer.name}")
+    print(f"Plugin    {offer.plugin}")
+    print(f"Provider  {offer.provider}")
+    print(f"Format    {offer.output_format} ({', '.join(offer.formats)})")
+    if offer.description:
+        print(f"About     {offer.description}")
+    properties = offer.parameters.get("properties", {})
+    required = set(offer.parameters.get("required", []))
+    if properties:
+        print("\nParameters (set with --set NAME=VALUE or --params FILE):")
+        for key, spec in properties.items():
+            kind = spec.get("type") or ("one of" if "anyOf" in spec or "enum" in spec else "")
+            default = f" default {json.dumps(spec['default'])}" if "default" in spec else ""
+            flag = " (required)" if key in required else ""
+            about = spec.get("description", "")
+            print(f"  {key}: {kind}{default}{flag}  {about}".rstrip())
+    print("\nJSON schema:")
+    print(json.dumps(offer.parameters, indent=2))
+
+
+@app.command("create")
+@command
+def create(
+    ctx: typer.Context,
+    template: str = typer.Argument(..., help="The template to render."),
+    name: str = typer.Argument(..., help="The name of what you create (used for resource names)."),
+    assignments: list[str] = typer.Option(
+        [], "--set", "-s", help='A parameter, KEY=VALUE (VALUE as in TOML: true, 3, ["a"]).'
+    ),
+    params_file: Path | None = typer.Option(
+        None, "--params", help="Parameters from a JSON, TOML or YAML file (--set wins)."
+    ),
+    output_format: str = typer.Option("yaml", "--format", "-f", help="yaml or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to FILE, not stdout."),
+    plugin: str | None = PLUGIN_OPTION,
+) -> None:
+    """Render a template with your parameters."""
+    from ..templates import load_parameters, render_template
+    from ..tomlfile import atomic_write_text
+
+    parameters = load_parameters(params_file, assignments)
+    rendered = render_template(
+        state_of(ctx).host(), template, name, parameters, output=output_format, plugin=plugin
+    )
+    if output is None:
+        typer.echo(rendered.content, nl=not rendered.content.endswith("\n"))
+        return
+    try:
+        atomic_write_text(output, rendered.content)
+    except OSError as exc:
+        from ..errors import InputError
+
+        raise InputError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,69 @@
+"""``cloudcraver validate FILE...``: check infrastructure files with every validator plugin."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import typer
+
+from ..errors import EXIT_FINDINGS, EXIT_USAGE
+from .context import command, eprint, state_of
+
+
+class ReportFormat(str, enum.Enum):
+    """How the report is printed."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+class FailOn(str, enum.Enum):
+    """The least severe finding that makes the command fail."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@command
+def validate(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="Files or folders to validate."),
+    report_format: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", "-f"),
+    fail_on: FailOn = typer.Option(
+        FailOn.ERROR, "--fail-on", help="Exit 1 when a finding is at least this severe."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE."),
+) -> None:
+    """Validate infrastructure files (CloudFormation, Terraform, ARM...) with every validator.
+
+    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 a file could not be
+    read or parsed.
+    """
+    from cloudcraver_hookspecs import Severity
+
+    from .. import __version__
+    from ..documents import expand_paths, validate_files
+    from ..reports import render_json, render_sarif, render_text
+
+    host = state_of(ctx).host()
+    report = validate_files(host, list(expand_paths(files)))
+    if report_format is ReportFormat.JSON:
+        text = render_json(report)
+    elif report_format is ReportFormat.SARIF:
+        text = render_sarif(report, tool_version=__version__)
+    else:
+        text = render_text(report)
+    if output is not None:
+        from ..tomlfile import atomic_write_text
+
+        atomic_write_text(output, text)
+    else:
+        typer.echo(text, nl=False)
+    for error in report.errors:
+        eprint(f"error: {error}")
+    if report.errors:
+        raise typer.Exit(EXIT_USAGE)
+    if report.fails(Severity(fail_on.value)):
+        raise typer.Exit(EXIT_FINDINGS)

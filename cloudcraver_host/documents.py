@@ -1,0 +1,153 @@
+"""Validating infrastructure files: read, parse through plugins, collect findings.
+
+The host reads each file itself (size limit, UTF-8, no binary), asks the
+``parse_document`` hook to parse it, and gives the document to every
+``validate_document`` implementation. A file that cannot be read or parsed is reported
+against that file and the others are still validated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cloudcraver_hookspecs import DocumentSource, Finding, InfrastructureDocument, Severity
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .host import PluginHost
+
+__all__ = ["DocumentResult", "ValidationReport", "expand_paths", "validate_files"]
+
+#: File endings looked at when a folder is given to ``validate``.
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".tf")
+
+
+@dataclass
+class DocumentResult:
+    """The outcome for one file.
+
+    :param path: the file as given or found.
+    :param format: the format its parser recognised, if it was parsed.
+    :param findings: what the validators reported.
+    :param error: why it could not be read or parsed, if it could not.
+    """
+
+    path: str
+    format: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class ValidationReport:
+    """The outcome for every file of one ``validate`` run."""
+
+    results: list[DocumentResult] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding, file by file."""
+        return [f for result in self.results for f in result.findings]
+
+    @property
+    def errors(self) -> list[str]:
+        """Every file-level error, as one-line messages."""
+        return [r.error for r in self.results if r.error is not None]
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have ``severity``."""
+        return sum(1 for f in self.findings if Severity(f.severity) is severity)
+
+    def fails(self, threshold: Severity) -> bool:
+        """Whether any finding is at or above ``threshold``."""
+        return any(Severity(f.severity).rank >= threshold.rank for f in self.findings)
+
+
+def expand_paths(paths: Sequence[Path]) -> Iterator[Path]:
+    """Files as given, and the documents inside folders (sorted, hidden folders skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for root, folders, files in os.walk(path):
+                folders[:] = sorted(f for f in folders if not f.startswith("."))
+                for name in sorted(files):
+                    if name.lower().endswith(DOCUMENT_SUFFIXES):
+                        yield Path(root, name)
+        else:
+            yield path
+
+
+def read_document(path: Path, max_bytes: int) -> DocumentSource:
+    """Read a file to validate, refusing what no parser should see."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        raise InputError(
+            f"{path}: {size} bytes is over the {max_bytes}-byte limit; "
+            "raise [host] max_document_bytes to validate it"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in raw[:8192]:
+        raise InputError(f"{path}: binary content, not an infrastructure document")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    return DocumentSource(path=str(path), text=text)
+
+
+def validate_files(host: PluginHost, paths: Iterable[Path]) -> ValidationReport:
+    """Validate each file with every validator plugin."""
+    report = ValidationReport()
+    limit = host.settings.max_document_bytes
+    for path in paths:
+        result = DocumentResult(path=str(path))
+        report.results.append(result)
+        try:
+            document = _parse(host, read_document(path, limit))
+        except InputError as exc:
+            result.error = str(exc)
+            continue
+        result.format = document.format
+        result.findings = _validate(host, document)
+    return report
+
+
+def _parse(host: PluginHost, source: DocumentSource) -> InfrastructureDocument:
+    document = host.hook.parse_document(source=source)
+    if document is None:
+        raise InputError(
+            f"{source.path}: no plugin recognises this file's format; "
+            "see `cloudcraver plugin list` for the validators installed"
+        )
+    if not isinstance(document, InfrastructureDocument):
+        raise InputError(
+            f"{source.path}: the parser returned {type(document).__name__}, not a document"
+        )
+    return document
+
+
+def _validate(host: PluginHost, document: InfrastructureDocument) -> list[Finding]:
+    findings: list[Finding] = []
+    for plugin, result in host.call_each("validate_document", document=document):
+        if not isinstance(result, (list, tuple)) or not all(isinstance(f, Finding) for f in result):
+            host.fail_plugin(
+                plugin,
+                f"validate_document returned {type(result).__name__}, not a list of Finding",
+                hook="validate_document",
+            )
+            continue
+        findings.extend(replace(f, plugin=plugin, severity=Severity(f.severity)) for f in result)
+    findings.sort(key=lambda f: ((f.location.line or 0) if f.location else 0, f.rule_id))
+    return findings

@@ -1,0 +1,297 @@
+"""The template catalog: which plugin offers which template, and rendering one.
+
+Listing reads manifests (no import); a plugin without a manifest is asked through its
+``contribute_templates`` hook. Rendering validates the user's parameters with the
+template's own parameter model before the plugin sees them, so a plugin only ever
+renders valid input, and a bad value is reported against ``--set`` or the parameter file
+it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cloudcraver_hookspecs import RenderedTemplate, RenderRequest, TemplateDescriptor
+
+from .errors import InputError, PluginFailedError
+from .lifecycle import PluginStatus
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from .host import PluginHost
+
+__all__ = [
+    "ParameterSource",
+    "TemplateOffer",
+    "find_template",
+    "list_templates",
+    "load_parameters",
+    "render_template",
+]
+
+
+@dataclass(frozen=True)
+class TemplateOffer:
+    """A template as the catalog lists it.
+
+    :param name: the template name.
+    :param plugin: the plugin offering it.
+    :param provider: the cloud it targets.
+    :param output_format: the infrastructure language produced.
+    :param description: one line about it.
+    :param formats: the serialisations it renders to.
+    :param parameters: the JSON schema of its parameters.
+    """
+
+    name: str
+    plugin: str
+    provider: str
+    output_format: str
+    description: str
+    formats: tuple[str, ...]
+    parameters: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "name": self.name,
+            "plugin": self.plugin,
+            "provider": self.provider,
+            "output_format": self.output_format,
+            "description": self.description,
+            "formats": list(self.formats),
+            "parameters": self.parameters,
+        }
+
+
+def list_templates(host: PluginHost) -> list[TemplateOffer]:
+    """Every template offered by a plugin that may run, by name then plugin."""
+    offers: list[TemplateOffer] = []
+    for info in host.plugins():
+        if info.blocked is not None or info.status is PluginStatus.FAILED:
+            continue
+        manifest = host.record(info.name).manifest
+        if manifest is not None:
+            offers.extend(
+                TemplateOffer(
+                    t.name,
+                    info.name,
+                    t.provider,
+                    t.output_format,
+                    t.description,
+                    tuple(t.formats),
+                    dict(t.parameters),
+                )
+                for t in manifest.templates
+            )
+        elif info.hooks is None or "contribute_templates" in info.hooks:
+            offers.extend(
+                _offer(info.name, d) for d in _descriptors(host, info.name, required=False)
+            )
+    return sorted(offers, key=lambda o: (o.name, o.plugin))
+
+
+def _offer(plugin: str, descriptor: TemplateDescriptor) -> TemplateOffer:
+    return TemplateOffer(
+        descriptor.name,
+        plugin,
+        descriptor.provider,
+        descriptor.output_format,
+        descriptor.description,
+        tuple(descriptor.formats),
+        descriptor.parameter_schema(),
+    )
+
+
+def _descriptors(host: PluginHost, plugin: str, *, required: bool) -> list[TemplateDescriptor]:
+    try:
+        result = host.call_plugin(plugin, "contribute_templates")
+    except PluginFailedError:
+        if required:
+            raise
+        return []  # the failure is already reported; listing goes on without it
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)) and all(isinstance(d, TemplateDescriptor) for d in result):
+        return list(result)
+    reason = (
+        f"contribute_templates returned {type(result).__name__}, not a list of TemplateDescriptor"
+    )
+    host.fail_plugin(plugin, reason, hook="contribute_templates")
+    if required:
+        raise PluginFailedError(f"plugin '{plugin}' failed: {reason}")
+    return []
+
+
+def find_template(host: PluginHost, name: str, plugin: str | None = None) -> TemplateOffer:
+    """The offer for ``name`` (from ``plugin`` if given).
+
+    :raises InputError: if no plugin offers it, or several do and ``plugin`` is not given.
+    """
+    offers = list_templates(host)
+    matching = [o for o in offers if o.name == name]
+    if plugin is not None:
+        host.info(plugin)  # unknown plugin -> a clear error
+        matching = [o for o in matching if o.plugin == host.info(plugin).name]
+        if not matching:
+            raise InputError(
+                f"plugin '{plugin}' offers no template '{name}'; see: cloudcraver template list"
+            )
+    if not matching:
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted({o.name for o in offers}), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see: cloudcraver template list"
+        raise InputError(f"unknown template '{name}'; {hint}")
+    if len(matching) > 1:
+        plugins = ", ".join(o.plugin for o in matching)
+        raise InputError(
+            f"template '{name}' is offered by several plugins ({plugins}); choose one with --plugin"
+        )
+    return matching[0]
+
+
+@dataclass(frozen=True)
+class ParameterSource:
+    """Template parameters and where each top-level key came from (for error messages)."""
+
+    values: dict[str, Any]
+    origins: dict[str, str]
+
+
+def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> ParameterSource:
+    """Read ``--params FILE`` (JSON, TOML or YAML), then apply ``--set key=value`` on top."""
+    from .config import parse_assignment
+
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    if params_file is not None:
+        loaded = _read_parameter_file(params_file)
+        values.update(loaded)
+        origins.update(dict.fromkeys(loaded, f"--params {params_file}"))
+    for text in assignments:
+        path, value = parse_assignment(text, source="--set")
+        node = values
+        for key in path[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[path[-1]] = value
+        origins[path[0]] = f"--set {text}"
+    return ParameterSource(values, origins)
+
+
+def _read_parameter_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--params {path}: cannot read: {exc}") from exc
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            from .tomlfile import loads
+
+            data: Any = loads(text, source=str(path))
+        elif suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"--params {path}: not valid {suffix.lstrip('.') or 'JSON'}: {exc}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise InputError(f"--params {path}: must hold a table/object of parameters")
+    return data
+
+
+def render_template(
+    host: PluginHost,
+    template: str,
+    name: str,
+    parameters: ParameterSource,
+    *,
+    output: str = "yaml",
+    plugin: str | None = None,
+) -> RenderedTemplate:
+    """Validate ``parameters`` for ``template`` and have its plugin render it."""
+    offer = find_template(host, template, plugin)
+    if output not in offer.formats:
+        raise InputError(
+            f"template '{template}' renders {', '.join(offer.formats)}, not {output!r}; "
+            "choose one with --format"
+        )
+    descriptor = next(
+        (d for d in _descriptors(host, offer.plugin, required=True) if d.name == template), None
+    )
+    if descriptor is None:
+        reason = f"its manifest offers template '{template}' but contribute_templates does not"
+        host.fail_plugin(offer.plugin, reason, hook="contribute_templates")
+        raise PluginFailedError(f"plugin '{offer.plugin}' failed: {reason}")
+    validated = _validate_parameters(descriptor, parameters, template)
+    request = RenderRequest(template=template, name=name, parameters=validated, format=output)
+    result = host.call_plugin(offer.plugin, "render_template", request=request)
+    if not isinstance(result, RenderedTemplate):
+        reason = f"render_template returned {type(result).__name__}, not RenderedTemplate"
+        host.fail_plugin(offer.plugin, reason, hook="render_template")
+        raise PluginFailedError(f"plugin '{offer.plugin}' failed: {reason}")
+    return result
+
+
+def _validate_parameters(
+    descriptor: TemplateDescriptor, source: ParameterSource, template: str
+) -> Any:
+    model = descriptor.parameters
+    if model is None or isinstance(model, Mapping):
+        _check_against_schema(model or {}, source, template)
+        return dict(source.values)
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(source.values)
+    except ValidationError as exc:
+        raise _parameter_error(exc, source, template) from None
+
+
+def _parameter_error(exc: ValidationError, source: ParameterSource, template: str) -> InputError:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(parameters)"
+    top = str(first["loc"][0]) if first["loc"] else ""
+    origin = source.origins.get(top)
+    where = f" (from {origin})" if origin else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = f"unknown parameter; see: cloudcraver template info {template}"
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more)" if more else ""
+    return InputError(f"template '{template}': parameter {key}{where}: {message}{tail}")
+
+
+def _check_against_schema(
+    schema: Mapping[str, Any], source: ParameterSource, template: str
+) -> None:
+    """The checks a JSON-schema-only template gets: unknown and missing top-level keys."""
+    properties = schema.get("properties", {})
+    if schema.get("additionalProperties") is False:
+        for key in source.values:
+            if key not in properties:
+                origin = source.origins.get(key, "")
+                raise InputError(
+                    f"template '{template}': parameter {key} (from {origin}): unknown parameter; "
+                    f"see: cloudcraver template info {template}"
+                )
+    for key in schema.get("required", []):
+        if key not in source.values:
+            raise InputError(
+                f"template '{template}': parameter {key} is required; set it with --set {key}=..."
+            )
