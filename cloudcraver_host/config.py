@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .names import normalize_name
 from .tomlfile import loads, read_toml
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ __all__ = [
     "find_project_config",
     "load_config",
     "parse_assignment",
+    "parse_setting",
     "parse_value",
 ]
 
@@ -135,6 +137,12 @@ class LayeredConfig:
     env_name: str | None = None
     project_file: Path | None = None
 
+    def __post_init__(self) -> None:
+        # Plugin tables are compared by normalised name, so every spelling lands in its
+        # own layer's place and layer order alone decides which value wins.
+        normalized = tuple(_normalized_layer(layer) for layer in self.layers)
+        object.__setattr__(self, "layers", normalized)
+
     def merged(self) -> dict[str, Any]:
         """All layers merged, later layers winning key by key (``${VAR}`` not yet resolved)."""
         result: dict[str, Any] = {}
@@ -144,6 +152,7 @@ class LayeredConfig:
 
     def origin(self, path: Sequence[str]) -> str | None:
         """Where the effective value of ``path`` comes from (the last layer setting it)."""
+        path = _normalize_path(path)
         for layer in reversed(self.layers):
             found = layer.origin_of(path)
             if found is not None:
@@ -161,13 +170,10 @@ class LayeredConfig:
 
     def plugin_section(self, name: str) -> dict[str, Any]:
         """The merged ``[plugins.NAME]`` table, ``${VAR}`` resolved."""
-        plugins = self.merged().get("plugins", {})
-        section: dict[str, Any] = {}
-        for key in _name_variants(name):
-            value = plugins.get(key)
-            if isinstance(value, Mapping):
-                _deep_merge(section, value)
-        resolved = self._resolve(section, ("plugins", name))
+        section = self.merged().get("plugins", {}).get(normalize_name(name), {})
+        if not isinstance(section, Mapping):
+            section = {}
+        resolved = self._resolve(section, ("plugins", normalize_name(name)))
         assert isinstance(resolved, dict)
         return resolved
 
@@ -205,7 +211,7 @@ class LayeredConfig:
         first = exc.errors()[0]
         key_path = (*prefix, *(str(part) for part in first["loc"]))
         key = ".".join(key_path)
-        origin = self._origin_with_variants(key_path)
+        origin = self.origin(key_path)
         if first["type"] == "missing":
             where = "no configuration layer sets it"
         elif first["type"] == "extra_forbidden":
@@ -217,11 +223,18 @@ class LayeredConfig:
         else:
             where = f"set in {origin}" if origin else "default value"
         value = first.get("input")
-        shown = REDACTED if self._is_secret(key_path) else repr(value)
+        raw = self._raw(key_path)
+        if self._is_secret(key_path):
+            shown = REDACTED
+        elif isinstance(raw, str) and _REFERENCE.search(raw):
+            shown = repr(_redact(raw, ()))  # the reference as written, never its value
+        else:
+            shown = repr(value)
         more = len(exc.errors()) - 1
         tail = f" (and {more} more)" if more else ""
         return ConfigError(
-            f"invalid configuration for {what}: {key} = {shown} ({where}): {first['msg']}{tail}"
+            f"invalid configuration for {what}: {key} = {shown} ({where}): "
+            f"{first['msg'].removeprefix('Value error, ')}{tail}"
         )
 
     def redacted(self) -> dict[str, Any]:
@@ -232,14 +245,13 @@ class LayeredConfig:
     def _is_secret(self, path: Sequence[str]) -> bool:
         return any(_SECRET_KEY.search(part) for part in path)
 
-    def _origin_with_variants(self, key_path: tuple[str, ...]) -> str | None:
-        if len(key_path) >= 2 and key_path[0] == "plugins":
-            for variant in _name_variants(key_path[1]):
-                found = self.origin(("plugins", variant, *key_path[2:]))
-                if found:
-                    return found
-            return None
-        return self.origin(key_path)
+    def _raw(self, path: Sequence[str]) -> Any:
+        node: Any = self.merged()
+        for key in _normalize_path(path):
+            if not isinstance(node, Mapping) or key not in node:
+                return None
+            node = node[key]
+        return node
 
     def _resolve(self, value: Any, path: tuple[str, ...]) -> Any:
         if isinstance(value, str):
@@ -283,13 +295,25 @@ class LayeredConfig:
         return paths
 
 
-def _name_variants(name: str) -> list[str]:
-    # Environment variables cannot hold '-': plugins.aws_s3 also configures 'aws-s3'.
-    variants = [name]
-    for variant in (name.replace("-", "_"), name.replace("_", "-")):
-        if variant not in variants:
-            variants.append(variant)
-    return variants
+def _normalize_path(path: Sequence[str]) -> tuple[str, ...]:
+    # Environment variables cannot hold '-': plugins.aws_s3 configures 'aws-s3'.
+    if len(path) >= 2 and path[0] == "plugins":
+        return ("plugins", normalize_name(path[1]), *path[2:])
+    return tuple(path)
+
+
+def _normalized_layer(layer: ConfigLayer) -> ConfigLayer:
+    """The layer with its plugin tables under normalised names (spellings merged)."""
+    plugins = layer.data.get("plugins")
+    if not isinstance(plugins, Mapping):
+        return layer
+    merged: dict[str, Any] = {}
+    for name, table in plugins.items():
+        if isinstance(table, Mapping):
+            _deep_merge(merged.setdefault(normalize_name(name), {}), table)
+    data = {**layer.data, "plugins": merged}
+    origins = {_normalize_path(path): text for path, text in layer.origins.items()}
+    return ConfigLayer(layer.name, layer.location, data, origins, layer.base_dir)
 
 
 def _deep_merge(into: dict[str, Any], other: Mapping[str, Any]) -> None:
@@ -317,20 +341,36 @@ def _redact(value: Any, path: tuple[str, ...]) -> Any:
 
 
 def parse_value(raw: str) -> Any:
-    """A value given on the command line or in the environment: a TOML literal, else a string."""
+    """A value written as in TOML (``true``, ``3``, ``"text"``, ``["a"]``); else the text itself."""
     try:
         return loads(f"v = {raw}", source="value")["v"]
     except ConfigError:
         return raw
 
 
-def parse_assignment(text: str, *, source: str) -> tuple[tuple[str, ...], Any]:
-    """Split ``a.b.c=value`` into the key path and the parsed value."""
+def parse_setting(raw: str) -> Any:
+    """A value from an environment variable or ``--config``.
+
+    Arrays, tables and quoted strings are read as TOML; anything else stays text for the
+    model to convert,
+    so ``ACCOUNT=0123`` stays ``"0123"`` for a text field and validates as a number for a
+    numeric one.
+    """
+    stripped = raw.strip()
+    if stripped.startswith(("[", "{", '"', "'")):
+        return parse_value(stripped)
+    return raw
+
+
+def parse_assignment(
+    text: str, *, source: str, parse: Callable[[str], Any] = parse_value
+) -> tuple[tuple[str, ...], Any]:
+    """Split ``a.b.c=value`` into the key path and the value read by ``parse``."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"{source}: expected KEY=VALUE (such as host.strict=true), got {text!r}")
-    return tuple(key.split(".")), parse_value(raw.strip())
+    return tuple(key.split(".")), parse(raw.strip())
 
 
 def _set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
@@ -389,7 +429,7 @@ def _env_section_layer(env_name: str, path: Path, data: Mapping[str, Any]) -> Co
     return ConfigLayer(f"env:{env_name}", location, body, base_dir=path.parent)
 
 
-def _environment_layer(environ: Mapping[str, str]) -> ConfigLayer:
+def _environment_layer(environ: Mapping[str, str], base_dir: Path) -> ConfigLayer:
     data: dict[str, Any] = {}
     origins: dict[tuple[str, ...], str] = {}
     for variable in sorted(environ):
@@ -401,17 +441,17 @@ def _environment_layer(environ: Mapping[str, str]) -> ConfigLayer:
             elif kind == "paths":
                 parsed = [p for p in value.split(os.pathsep) if p]
             else:
-                parsed = parse_value(value)
+                parsed = parse_setting(value)
         elif variable.startswith(ENV_PREFIX) and "__" in variable:
             path = tuple(p.lower() for p in variable[len(ENV_PREFIX) :].split("__"))
             if any(not p for p in path) or path[0] not in ("host", "plugins"):
                 continue
-            parsed = parse_value(value)
+            parsed = parse_setting(value)
         else:
             continue
         _set_path(data, path, parsed)
         origins[path] = f"environment variable {variable}"
-    return ConfigLayer("environment", "environment variables", data, origins, base_dir=Path.cwd())
+    return ConfigLayer("environment", "environment variables", data, origins, base_dir=base_dir)
 
 
 def load_config(
@@ -459,12 +499,12 @@ def load_config(
                 f"{' or '.join(str(p) for p, _ in sources)}; {hint}"
             )
         layers.extend(env_layers)
-    layers.append(_environment_layer(env))
+    layers.append(_environment_layer(env, start))
 
     option_data: dict[str, Any] = {}
     option_origins: dict[tuple[str, ...], str] = {}
     for assignment in options:
-        path, value = parse_assignment(assignment, source="--config")
+        path, value = parse_assignment(assignment, source="--config", parse=parse_setting)
         if path[0] not in ("host", "plugins"):
             raise ConfigError(
                 f"--config {assignment}: keys start with host. or plugins.NAME., got {path[0]!r}"

@@ -127,6 +127,17 @@ def validate_files(host: PluginHost, paths: Iterable[Path]) -> ValidationReport:
 def _parse(host: PluginHost, source: DocumentSource) -> InfrastructureDocument:
     document = host.hook.parse_document(source=source)
     if document is None:
+        failed = [
+            info.name
+            for info in host.plugins()
+            if info.failure is not None and info.hooks and "parse_document" in info.hooks
+        ]
+        if failed:
+            names = ", ".join(f"'{name}'" for name in failed)
+            raise InputError(
+                f"{source.path}: not parsed: the parser plugin(s) {names} could not run "
+                "(see the lines above)"
+            )
         raise InputError(
             f"{source.path}: no plugin recognises this file's format; "
             "see `cloudcraver plugin list` for the validators installed"

@@ -15,6 +15,7 @@ dependencies first. See :mod:`cloudcraver_host.lifecycle` for the states.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -489,7 +490,12 @@ class PluginHost:
             failures.pop(slot.record.key, None)
             self._snapshot = replace(self._snapshot, failures=failures)
 
-    def _activate_all(self, slots: Iterable[_Slot]) -> None:
+    def _activate_all(self, slots: Iterable[_Slot], advice: str) -> None:
+        """Activate ``slots``, dependencies first.
+
+        ``advice`` names the async API to use instead when an async ``activate`` meets a
+        running event loop.
+        """
         for slot in self._activation_sequence(slots):
             if not slot.runnable:
                 continue
@@ -498,7 +504,9 @@ class PluginHost:
                 continue
             if pending is not None and _is_awaitable(pending):
                 try:
-                    self._run_coroutine(pending, "activate")
+                    self._run_coroutine(pending, "activate", advice)
+                except PluginCallError:
+                    raise  # the caller's mistake, not the plugin's
                 except Exception as error:
                     self._fail(slot, Stage.ACTIVATE, _describe(error), error=error)
                     continue
@@ -576,7 +584,7 @@ class PluginHost:
         if plan is None:
             self._check_broadcast(hook)
             self.start()
-            self._activate_all(self._candidates(hook))
+            self._activate_all(self._candidates(hook), f"`await host.ahook.{hook}(...)`")
             plan = self._plans[hook] = self._build_plan(hook)
         return plan
 
@@ -603,7 +611,14 @@ class PluginHost:
         wrap = self._traced if self._trace else None
         return make_plan(impls, self._rank, wrap, hook)
 
-    def _run_coroutine(self, coroutine: Coroutine[Any, Any, Any], hook: str) -> Any:
+    def _run_coroutine(
+        self, coroutine: Coroutine[Any, Any, Any], hook: str, advice: str | None = None
+    ) -> Any:
+        """Run an async implementation to the end in the host's own event loop.
+
+        Inside a running loop that is impossible without blocking it: the caller must use
+        the host's async API, which ``advice`` names (default: ``host.ahook.HOOK``).
+        """
         import asyncio
 
         try:
@@ -612,9 +627,10 @@ class PluginHost:
             pass
         else:
             coroutine.close()
+            advice = advice or f"`await host.ahook.{hook}(...)`"
             raise PluginCallError(
-                f"hook {hook} has async implementations and was called through host.hook "
-                f"inside a running event loop; use `await host.ahook.{hook}(...)` there"
+                f"{hook} has an async implementation and the host was called synchronously "
+                f"inside a running event loop; use {advice} there"
             )
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
@@ -686,20 +702,32 @@ class PluginHost:
         slot.reported.add((stage.value, reason))
         self.failures.append(failure)
         if self._state is not None and slot.record.kind != "in-process":
-            self._state.record_failure(
-                slot.record.key,
-                LastFailure(stage.value, reason, slot.record.version, _utcnow()),
-            )
+            known = self._snapshot.failures.get(slot.record.key)
+            same = (known.stage, known.reason, known.version) if known else None
+            if same != (stage.value, reason, slot.record.version):
+                # A permanent failure (say, an incompatible contract) is written once, not
+                # by every command: listing must not need a writable state file.
+                last = LastFailure(stage.value, reason, slot.record.version, _utcnow())
+                self._state.record_failure(slot.record.key, last)
+                failures = {**self._snapshot.failures, slot.record.key: last}
+                self._snapshot = replace(self._snapshot, failures=failures)
         if self._on_failure is not None:
             self._on_failure(failure)
         if stage is not Stage.VALIDATE:
             self._fail_dependents(slot)
 
     def _fail_dependents(self, failed: _Slot) -> None:
-        # Plugins requiring a failed one cannot count on it any more.
-        for slot in self._slots.values():
-            if failed.record.key in slot.requires and slot.runnable:
-                self._fail(slot, Stage.ACTIVATE, f"required plugin '{failed.name}' failed")
+        """Stop the plugins requiring a failed one: they cannot count on it any more."""
+        for slot in self._dependents_first(failed):
+            if slot is failed or not slot.runnable:
+                continue
+            pending = self._stop_begin(slot)
+            if pending is not None and _is_awaitable(pending):
+                # Inside a running loop an async deactivate cannot be awaited from here.
+                with contextlib.suppress(PluginCallError):
+                    self._run_lifecycle(slot, pending, "the async API")
+            self._stop_end(slot)
+            self._fail(slot, Stage.VALIDATE, f"requires plugin '{failed.name}', which failed")
 
     def fail_plugin(self, name: str, reason: str, *, hook: str | None = None) -> None:
         """Mark a plugin failed from outside the relay, e.g. when it returned malformed data."""
@@ -748,7 +776,7 @@ class PluginHost:
     def activate(self, name: str) -> PluginInfo:
         """Load and activate a plugin now (and what it requires) instead of at first use."""
         slot = self._slot(name)
-        self._activate_all([slot])
+        self._activate_all([slot], "`await host.aactivate(...)`")
         return self._info(slot)
 
     async def aactivate(self, name: str) -> PluginInfo:
@@ -760,7 +788,14 @@ class PluginHost:
     def activate_all(self) -> None:
         """Load and activate every runnable plugin now, dependencies first."""
         self.start()
-        self._activate_all([s for s in self._slots.values() if s.runnable])
+        self._activate_all(
+            [s for s in self._slots.values() if s.runnable], "`await host.aactivate_all()`"
+        )
+
+    async def aactivate_all(self) -> None:
+        """:meth:`activate_all` from async code."""
+        self.start()
+        await self._aactivate_all([s for s in self._slots.values() if s.runnable])
 
     def is_active(self, name: str) -> bool:
         """Whether the relay currently calls ``name``."""
@@ -772,7 +807,7 @@ class PluginHost:
         :raises PluginFailedError: if the plugin cannot run or raises (it is marked failed).
         """
         slot = self._slot(name)
-        self._activate_all([slot])
+        self._activate_all([slot], "`await host.acall_plugin(...)`")
         self._require_active(slot, hook)
         result = call_sync(self, hook, self._build_plan(hook, slot), kwargs, True)
         self._require_active(slot, hook)
@@ -832,7 +867,7 @@ class PluginHost:
         if persist and self._state is not None:
             self._state.set_enabled(slot.record.key, False)
         for other in self._dependents_first(slot):
-            self._stop(other, self._run_lifecycle)
+            self._stop(other, "`await host.adisable(...)`")
         slot.enabled = False
         slot.blocked = self._block_reason(slot)
         self._validate()
@@ -902,9 +937,11 @@ class PluginHost:
             slot.status = PluginStatus.UNLOADED
         self._plans.clear()
 
-    def _run_lifecycle(self, slot: _Slot, pending: Any) -> None:
+    def _run_lifecycle(self, slot: _Slot, pending: Any, advice: str) -> None:
         try:
-            self._run_coroutine(pending, "deactivate")
+            self._run_coroutine(pending, "deactivate", advice)
+        except PluginCallError:
+            raise
         except Exception as error:
             self._fail(slot, Stage.DEACTIVATE, _describe(error), error=error)
 
@@ -914,16 +951,17 @@ class PluginHost:
         except Exception as error:
             self._fail(slot, Stage.DEACTIVATE, _describe(error), error=error)
 
-    def _stop(self, slot: _Slot, settle: Callable[[_Slot, Any], None]) -> None:
+    def _stop(self, slot: _Slot, advice: str) -> None:
+        """Deactivate (running an async ``deactivate`` in the host's loop) and unload."""
         pending = self._stop_begin(slot)
         if pending is not None and _is_awaitable(pending):
-            settle(slot, pending)
+            self._run_lifecycle(slot, pending, advice)
         self._stop_end(slot)
 
     def close(self) -> None:
         """Deactivate every active plugin (reverse activation order) and unload them all."""
         for key in list(reversed(self._active)):
-            self._stop(self._slots[key], self._run_lifecycle)
+            self._stop(self._slots[key], "`await host.aclose()` or `async with`")
         for slot in self._slots.values():
             self._stop_end(slot)
         if self._loop is not None:

@@ -17,9 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .names import normalize_name
 
 __all__ = [
     "CommandEntry",
+    "normalize_name",
     "Manifest",
     "ManifestError",
     "Permissions",
@@ -164,11 +166,6 @@ class Manifest(_Strict):
         from packaging.requirements import Requirement
 
         return [normalize_name(Requirement(text).name) for text in self.requires]
-
-
-def normalize_name(name: str) -> str:
-    """Plugin names compare like distribution names: case and ``-_.`` runs do not matter."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _inline_references(

@@ -208,10 +208,10 @@ def _call_wrapped(
 ) -> Any:
     started = _start_wrappers(host, hook, plan.wrappers, kwargs)
     try:
-        result = call_sync(host, hook, CallPlan(plan.plain, ()), kwargs, firstresult, pairs)
+        inner = call_sync(host, hook, CallPlan(plan.plain, ()), kwargs, firstresult, pairs)
     except BaseException as exc:
         return _finish_wrappers(host, hook, started, None, exc)
-    return _finish_wrappers(host, hook, started, result, None)
+    return _finish_attributed(host, hook, started, inner, firstresult, pairs)
 
 
 async def _call_wrapped_async(
@@ -224,10 +224,41 @@ async def _call_wrapped_async(
 ) -> Any:
     started = _start_wrappers(host, hook, plan.wrappers, kwargs)
     try:
-        result = await call_async(host, hook, CallPlan(plan.plain, ()), kwargs, firstresult, pairs)
+        inner = await call_async(host, hook, CallPlan(plan.plain, ()), kwargs, firstresult, pairs)
     except BaseException as exc:
         return _finish_wrappers(host, hook, started, None, exc)
-    return _finish_wrappers(host, hook, started, result, None)
+    return _finish_attributed(host, hook, started, inner, firstresult, pairs)
+
+
+def _finish_attributed(
+    host: RelayHost, hook: str, started: _Started, inner: Any, firstresult: bool, pairs: bool
+) -> Any:
+    """Run the wrappers on plain results; with ``pairs``, attribute their output again.
+
+    Wrappers see what ``host.hook`` callers see (results, not ``(plugin, result)`` pairs).
+    A result a wrapper passes on keeps its plugin; one it adds is the wrapper's own.
+    """
+    if not pairs:
+        return _finish_wrappers(host, hook, started, inner, None)
+    owners: dict[int, str] = {}
+
+    def plain(pair: tuple[str, Any]) -> Any:
+        owners[id(pair[1])] = pair[0]
+        return pair[1]
+
+    if firstresult:
+        result = _finish_wrappers(
+            host, hook, started, plain(inner) if inner else None, None, owners
+        )
+        return None if result is None else (owners.get(id(result), ""), result)
+    result = _finish_wrappers(host, hook, started, [plain(p) for p in inner], None, owners)
+    return [(owners.get(id(item), ""), item) for item in _as_list(result)]
+
+
+def _as_list(result: Any) -> list[Any]:
+    if result is None:
+        return []
+    return list(result) if isinstance(result, (list, tuple)) else [result]
 
 
 _Started = list[tuple[CallEntry, Generator[None, Any, Any]]]
@@ -259,9 +290,17 @@ def _start_wrappers(
 
 
 def _finish_wrappers(
-    host: RelayHost, hook: str, started: _Started, result: Any, error: BaseException | None
+    host: RelayHost,
+    hook: str,
+    started: _Started,
+    result: Any,
+    error: BaseException | None,
+    owners: dict[int, str] | None = None,
 ) -> Any:
-    """Resume the wrappers innermost first with the result or the error."""
+    """Resume the wrappers innermost first with the result or the error.
+
+    ``owners`` (result id -> plugin), when given, learns which wrapper added what.
+    """
     for entry, generator in reversed(started):
         try:
             if error is not None:
@@ -270,6 +309,9 @@ def _finish_wrappers(
                 generator.send(result)
         except StopIteration as stop:
             result, error = stop.value, None
+            if owners is not None:
+                for item in (result, *_as_list(result)):
+                    owners.setdefault(id(item), entry.plugin)
             continue
         except BaseException as exc:
             if exc is error or not isinstance(exc, Exception):

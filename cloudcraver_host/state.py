@@ -9,6 +9,7 @@ so concurrent commands never lose each other's updates.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,12 @@ class PluginStateStore:
     """Reads and updates the state file.
 
     :param path: the state file (``state.toml`` in the host's configuration folder).
+    :param read_only: read the file but never write it (for listings such as ``--help``).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
 
     def load(self) -> StateSnapshot:
         """The current state; an absent file means every plugin is enabled."""
@@ -89,7 +92,7 @@ class PluginStateStore:
                 entry["enabled"] = False
             return _prune(data)
 
-        locked_update(self.path, update, header=_HEADER)
+        self._write(update)
 
     def record_failure(self, name: str, failure: LastFailure) -> None:
         """Remember ``failure`` as the last one of ``name``."""
@@ -103,7 +106,11 @@ class PluginStateStore:
             }
             return data
 
-        locked_update(self.path, update, header=_HEADER)
+        self._write(update)
+
+    def _write(self, update: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        if not self.read_only:
+            locked_update(self.path, update, header=_HEADER)
 
     def clear_failure(self, name: str) -> None:
         """Forget the last failure of ``name`` (it has since loaded and activated)."""
@@ -112,7 +119,7 @@ class PluginStateStore:
             _entry(data, name).pop("last_failure", None)
             return _prune(data)
 
-        locked_update(self.path, update, header=_HEADER)
+        self._write(update)
 
 
 def _plugins_table(data: dict[str, Any]) -> dict[str, Any]:

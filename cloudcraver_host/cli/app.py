@@ -43,7 +43,7 @@ def _state(ctx: Any) -> CliState:
 def _declared_commands(ctx: Any) -> dict[str, tuple[str, str]]:
     """Commands declared in manifests of runnable plugins: name -> (plugin, help)."""
     try:
-        host = _state(ctx).host()
+        host = _state(ctx).quiet_host()
         commands: dict[str, tuple[str, str]] = {}
         for info in host.plugins():
             if info.blocked is not None or info.failure is not None:
@@ -165,13 +165,13 @@ def build_app() -> typer.Typer:
             False, "--debug", envvar="CLOUDCRAVER_DEBUG", help="Tracebacks and hook tracing."
         ),
         strict: bool | None = typer.Option(
-            None, "--strict/--no-strict", help="Exit 3 when any plugin fails ([host] strict)."
+            None, "--strict/--no-strict", help="Exit 3 when any plugin fails (config: host.strict)."
         ),
         safe_mode: bool = typer.Option(
             False, "--safe-mode", help="Load no third-party plugin (CLOUDCRAVER_SAFE_MODE=1)."
         ),
         env: str | None = typer.Option(
-            None, "--env", help="Apply the [env.NAME] configuration section (CLOUDCRAVER_ENV)."
+            None, "--env", help="Apply the env.NAME section of the configuration (CLOUDCRAVER_ENV)."
         ),
         config: list[str] = typer.Option(
             [], "--config", "-c", help="Set a configuration value for this run: KEY=VALUE."

@@ -100,6 +100,18 @@ class CliState:
                 eprint(f"warning: {warning}")
         return self._host
 
+    def quiet_host(self) -> PluginHost:
+        """A host that only reads manifests (for ``--help``): it prints and records nothing."""
+        if self._host is not None:
+            return self._host
+        from ..host import PluginHost
+        from ..state import PluginStateStore
+
+        store = PluginStateStore(self.paths.state_file, read_only=True)
+        host = PluginHost(config=self.config, state=store)
+        host.start()
+        return host
+
     def _report_failure(self, failure: Failure) -> None:
         if failure.user_error:
             self.user_errors += 1

@@ -1,0 +1,245 @@
+"""What rules work with: resources of any format, values that may be unknown, rules.
+
+A document's values are not always literal: a CloudFormation ``!Ref`` to a parameter, a
+Terraform ``${var.name}``, an ARM ``[parameters('name')]``, a plan value known only after
+apply. An :class:`Inventory` resolves what it can and answers every lookup with the list
+of values a property *may* take: literal values, :data:`MISSING` when it is not set, and
+:data:`UNKNOWN` when the document does not say. Rules report a violation only for values
+they know: an unknown value is given the benefit of the doubt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from cloudcraver_hookspecs import InfrastructureDocument, Severity
+
+if TYPE_CHECKING:
+    from .config import PolicyConfig
+
+__all__ = [
+    "MISSING",
+    "UNKNOWN",
+    "CheckFunction",
+    "Inventory",
+    "PathSegment",
+    "Resource",
+    "Rule",
+    "Violation",
+    "escape_pointer",
+    "is_false",
+    "is_true",
+    "split_path",
+]
+
+#: One step of a property path: a key, or an index into a list.
+PathSegment = str | int
+
+# A property that may take more values than this (nested Fn::If...) is treated as unknown.
+_MAX_CANDIDATES = 64
+
+
+class _Marker:
+    """A value that is not data: printed by name, equal only to itself."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: A value the document does not determine (an unresolved reference or function).
+UNKNOWN: Final[Any] = _Marker("UNKNOWN")
+#: A property that is not set (absent, ``null`` or ``Ref: AWS::NoValue``).
+MISSING: Final[Any] = _Marker("MISSING")
+
+
+def escape_pointer(segment: PathSegment) -> str:
+    """``segment`` escaped for a JSON pointer (``~`` and ``/``)."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
+
+
+def split_path(path: str) -> tuple[PathSegment, ...]:
+    """A dotted property path as segments; all-digit parts index lists (``Rules.0.Status``)."""
+    return tuple(int(part) if part.isdigit() else part for part in path.split("."))
+
+
+def is_true(value: Any) -> bool:
+    """Whether ``value`` is true as templates write it (``true`` or the string ``"true"``)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_false(value: Any) -> bool:
+    """Whether ``value`` is false as templates write it (``false`` or ``"false"``)."""
+    return value is False or (isinstance(value, str) and value.lower() == "false")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of a document.
+
+    :param type: its type as written: ``AWS::S3::Bucket``, ``aws_s3_bucket``,
+        ``Microsoft.Storage/storageAccounts``...
+    :param address: how findings name it: logical id, Terraform address, ARM name.
+    :param body: its attributes: the CloudFormation resource (``Type``, ``Properties``...),
+        the Terraform block or plan ``values``, the ARM resource object.
+    :param pointer: the JSON pointer of the resource in the document.
+    :param body_pointer: the JSON pointer of ``body``.
+    """
+
+    type: str
+    address: str
+    body: Mapping[str, Any]
+    pointer: str
+    body_pointer: str
+
+    def at(self, *path: PathSegment) -> str:
+        """The JSON pointer of a property of the body."""
+        return self.body_pointer + "".join("/" + escape_pointer(part) for part in path)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A resource breaking a rule.
+
+    :param resource: the resource.
+    :param message: what is wrong, in one sentence.
+    :param pointer: where, as a JSON pointer (default: the resource itself).
+    """
+
+    resource: Resource
+    message: str
+    pointer: str | None = None
+
+
+class Inventory:
+    """The resources of one document, and how to read its values.
+
+    Subclasses (one per format, in :mod:`.formats`) find the resources and know how the
+    format refers to values, tags, regions and names.
+    """
+
+    #: The document format this inventory reads.
+    format: str = ""
+
+    def __init__(self, document: InfrastructureDocument, resources: Sequence[Resource]) -> None:
+        self.document = document
+        self.resources = list(resources)
+        #: Per-document caches shared by the rules (companion resources...).
+        self.memo: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ values
+
+    def resolve(self, value: Any) -> list[Any]:
+        """The values ``value`` may stand for; literals stand for themselves."""
+        return [MISSING if value is None else value]
+
+    def lookup(self, root: Any, path: Sequence[PathSegment]) -> list[Any]:
+        """Every value the property at ``path`` under ``root`` may take.
+
+        A text key applied to a list applies to each item (Terraform writes blocks as
+        lists); an integer indexes a list.
+        """
+        values = self.resolve(root)
+        for segment in path:
+            stepped: list[Any] = []
+            for value in values:
+                for child in _step(value, segment):
+                    stepped.extend(self.resolve(child))
+            if len(stepped) > _MAX_CANDIDATES:
+                return [UNKNOWN]
+            values = stepped
+        return values
+
+    def holds(
+        self, root: Any, path: Sequence[PathSegment], predicate: Callable[[Any], bool]
+    ) -> bool:
+        """Whether every value the property may take satisfies ``predicate``.
+
+        Unknown values pass; :data:`MISSING` is given to ``predicate`` like any value.
+        """
+        return all(value is UNKNOWN or predicate(value) for value in self.lookup(root, path))
+
+    def texts(self, root: Any, path: Sequence[PathSegment]) -> list[str]:
+        """The known text values of a property (unknown and missing values left out)."""
+        return [value for value in self.lookup(root, path) if isinstance(value, str)]
+
+    # ------------------------------------------------------------------ resources
+
+    def type_matches(self, resource: Resource, *types: str) -> bool:
+        """Whether ``resource`` is of one of ``types``."""
+        return resource.type in types
+
+    def of_type(self, *types: str) -> list[Resource]:
+        """The resources of the given types, in document order."""
+        return [resource for resource in self.resources if self.type_matches(resource, *types)]
+
+    def references(self, resource: Resource, attribute: str) -> set[str]:
+        """The addresses of the resources an attribute of ``resource`` refers to."""
+        return set()
+
+    # ------------------------------------------------------------------ tags, names, regions
+
+    def taggable(self, resource: Resource) -> bool:
+        """Whether the organisation's required tags apply to ``resource``."""
+        return False
+
+    def tag_keys(self, resource: Resource) -> set[str] | None:
+        """The tag keys ``resource`` certainly carries; ``None`` when the document does not say."""
+        return None
+
+    def tag_key_folds_case(self, resource: Resource) -> bool:
+        """Whether tag keys of ``resource`` compare without case (GCP labels are lowercase)."""
+        return False
+
+    def cloud_names(self, resource: Resource) -> list[str]:
+        """The known names ``resource`` gets in the cloud (a bucket name...), if any."""
+        return []
+
+    def regions(self, resource: Resource) -> list[str]:
+        """The known regions or locations ``resource`` is deployed to, if any."""
+        return []
+
+
+def _step(value: Any, segment: PathSegment) -> list[Any]:
+    if value is UNKNOWN:
+        return [UNKNOWN]
+    if isinstance(value, Mapping):
+        key = segment if isinstance(segment, str) else str(segment)
+        return [value.get(key, MISSING)]
+    if isinstance(value, list):
+        if isinstance(segment, int):
+            return [value[segment]] if 0 <= segment < len(value) else [MISSING]
+        if not value:
+            return [MISSING]
+        return [child for item in value for child in _step(item, segment)]
+    return [MISSING]
+
+
+#: A rule's check: the violations it finds in an inventory, under a configuration.
+CheckFunction = Callable[[Inventory, "PolicyConfig"], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A policy rule.
+
+    :param id: stable kebab-case identifier (``aws-s3-encryption``).
+    :param severity: its default severity (the configuration may change it).
+    :param description: what it requires, in one sentence.
+    :param remediation: what to change when it fails.
+    :param check: finds the violations.
+    :param checkov: the checkov check ids it corresponds to.
+    :param default_enabled: whether it runs without being listed in ``enabled_rules``.
+    """
+
+    id: str
+    severity: Severity
+    description: str
+    remediation: str
+    check: CheckFunction = field(repr=False, compare=False)
+    checkov: tuple[str, ...] = ()
+    default_enabled: bool = True

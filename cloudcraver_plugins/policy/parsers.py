@@ -1,0 +1,137 @@
+"""Recognising and parsing the documents the policy rules check.
+
+By suffix, then by content:
+
+=====================================  ================================  ==================
+file                                   recognised by                     ``format``
+=====================================  ================================  ==================
+``.yaml``, ``.yml``, ``.template``     ``AWSTemplateFormatVersion`` or   ``cloudformation``
+                                       ``Resources`` at the top
+``.json``, ``.template.json``          the same keys                     ``cloudformation``
+``.tf.json`` (or ``.json``)            ``.tf.json``, or ``resource``     ``terraform``
+``.json``                              ``planned_values``                ``terraform-plan``
+``.json``                              ``$schema`` naming a              ``arm``
+                                       ``deploymentTemplate``
+=====================================  ================================  ==================
+
+Anything else gives ``None`` (another plugin may know it). A file whose suffix says YAML
+or JSON but whose text is not valid YAML or JSON raises
+:class:`~cloudcraver_hookspecs.PluginInputError` as ``path:line: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cloudcraver_hookspecs import DocumentSource, InfrastructureDocument, PluginInputError
+
+__all__ = ["FORMATS", "JSON_SUFFIXES", "YAML_SUFFIXES", "parse_document"]
+
+#: The formats this module produces (and the policy rules check).
+FORMATS = ("cloudformation", "terraform", "terraform-plan", "arm")
+#: Suffixes read as YAML.
+YAML_SUFFIXES = frozenset({".yaml", ".yml", ".template.yaml"})
+#: Suffixes read as JSON.
+JSON_SUFFIXES = frozenset({".json", ".tf.json", ".template.json"})
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
+    """Parse ``source`` if it is a document the policy rules check, else ``None``.
+
+    :raises PluginInputError: for malformed YAML or JSON, unknown YAML tags, duplicate keys
+        and documents refused as hostile (alias bombs).
+    """
+    suffix = source.suffix
+    if suffix in JSON_SUFFIXES:
+        return _parse_json(source)
+    if suffix in YAML_SUFFIXES:
+        return _parse_yaml(source)
+    if suffix == ".template":  # CloudFormation's own convention, either syntax
+        if source.text.lstrip().startswith("{"):
+            return _parse_json(source)
+        return _parse_yaml(source)
+    return None
+
+
+def _error(source: DocumentSource, line: int | None, message: str) -> PluginInputError:
+    where = f"{source.path}:{line}" if line is not None else source.path
+    return PluginInputError(f"{where}: {message}")
+
+
+def _parse_yaml(source: DocumentSource) -> InfrastructureDocument | None:
+    from . import cfn_yaml
+
+    try:
+        composed = cfn_yaml.compose(source.text)
+        if composed is None or not cfn_yaml.is_cloudformation(composed):
+            return None
+        data = cfn_yaml.construct(composed)
+    except cfn_yaml.YamlProblem as problem:
+        raise _error(source, problem.line, problem.message) from None
+    return InfrastructureDocument(
+        path=source.path,
+        format="cloudformation",
+        data=data,
+        lines=cfn_yaml.source_map(composed),
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _parse_json(source: DocumentSource) -> InfrastructureDocument | None:
+    from . import json_lines
+
+    text = source.text
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        message = f"invalid JSON: {error.msg} (column {error.colno})"
+        raise _error(source, error.lineno, message) from None
+    except _DuplicateKey as duplicate:
+        found = json_lines.duplicate_key_line(text)
+        line = found[1] if found is not None else None
+        raise _error(source, line, f"invalid JSON: duplicate key {duplicate.key!r}") from None
+    except ValueError as error:  # NaN, Infinity
+        raise _error(source, None, f"invalid JSON: {error}") from None
+    except RecursionError:
+        raise _error(source, None, "invalid JSON: nested too deeply") from None
+    document_format = _json_format(data, source.suffix)
+    if document_format is None:
+        return None
+    return InfrastructureDocument(
+        path=source.path, format=document_format, data=data, lines=json_lines.source_map(text)
+    )
+
+
+def _json_format(data: Any, suffix: str) -> str | None:
+    if not isinstance(data, Mapping):
+        return None
+    if suffix == ".tf.json" or isinstance(data.get("resource"), (Mapping, list)):
+        return "terraform"
+    if isinstance(data.get("planned_values"), Mapping):
+        return "terraform-plan"
+    schema = data.get("$schema")
+    if isinstance(schema, str) and "deploymenttemplate" in schema.lower():
+        return "arm"
+    if "AWSTemplateFormatVersion" in data or isinstance(data.get("Resources"), Mapping):
+        return "cloudformation"
+    return None

@@ -1,0 +1,74 @@
+"""The ``policy`` plugin object: its hook implementations.
+
+The host registers this module under the ``cloudcraver`` entry point. Importing it costs
+only the contract; parsers, rules, pydantic and PyYAML load with the hooks that use them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cloudcraver_hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from cloudcraver_hookspecs import DocumentSource, Finding, InfrastructureDocument
+
+    from .config import PolicyConfig
+    from .rules import Policy
+
+__all__ = ["activate", "config_model", "deactivate", "parse_document", "validate_document"]
+
+
+class _State:
+    """What the plugin keeps between hook calls: the rules in force while active."""
+
+    def __init__(self) -> None:
+        self.policy: Policy | None = None
+
+
+_state = _State()
+
+
+@hookimpl
+def config_model() -> type[PolicyConfig]:
+    """The model of ``[plugins.policy]``."""
+    from .config import PolicyConfig
+
+    return PolicyConfig
+
+
+@hookimpl
+def activate(config: Any) -> None:
+    """Put the configured rules in force."""
+    from .config import PolicyConfig
+    from .rules import Policy
+
+    if not isinstance(config, PolicyConfig):
+        config = PolicyConfig.model_validate(config or {})
+    _state.policy = Policy(config)
+
+
+@hookimpl
+def deactivate() -> None:
+    """Drop the rules."""
+    _state.policy = None
+
+
+@hookimpl
+def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
+    """Parse CloudFormation, Terraform JSON, Terraform plan and ARM documents."""
+    from .parsers import parse_document as parse
+
+    return parse(source)
+
+
+@hookimpl
+def validate_document(document: InfrastructureDocument) -> list[Finding] | None:
+    """Check ``document`` against the rules in force; ``None`` for other formats."""
+    policy = _state.policy
+    if policy is None:  # called without activation (a direct call): default configuration
+        from .config import PolicyConfig
+        from .rules import Policy
+
+        policy = Policy(PolicyConfig())
+    return policy.check(document)

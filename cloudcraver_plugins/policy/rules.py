@@ -1,0 +1,86 @@
+"""The rule registry and the engine applying the rules in force to a document.
+
+Adding a rule: write its check in the ``rules_*`` module of its cloud and add the
+:class:`~.model.Rule` to that module's tuple; the registry, the configuration's rule-id
+validation and the documentation table all read :data:`BUILTIN_RULES`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cloudcraver_hookspecs import Finding, InfrastructureDocument, Location, Severity
+
+from .model import Rule, Violation
+from .rules_aws import AWS_RULES
+from .rules_azure import AZURE_RULES
+from .rules_gcp import GCP_RULES
+from .rules_general import GENERAL_RULES
+
+if TYPE_CHECKING:
+    from .config import PolicyConfig
+    from .model import Inventory
+
+__all__ = ["BUILTIN_RULES", "RULES_BY_ID", "Policy", "builtin_rule_ids"]
+
+#: Every built-in rule, in report order.
+BUILTIN_RULES: tuple[Rule, ...] = (*AWS_RULES, *AZURE_RULES, *GCP_RULES, *GENERAL_RULES)
+#: The built-in rules by id.
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in BUILTIN_RULES}
+
+
+def builtin_rule_ids() -> list[str]:
+    """The ids of the built-in rules, in registry order."""
+    return list(RULES_BY_ID)
+
+
+class Policy:
+    """The rules in force under one configuration, and their severities.
+
+    :param config: the validated ``[plugins.policy]`` configuration.
+    """
+
+    def __init__(self, config: PolicyConfig) -> None:
+        from .rules_custom import custom_rule
+
+        self.config = config
+        disabled = set(config.disabled_rules)
+        enabled = set(config.enabled_rules)
+        self.rules: list[Rule] = [
+            rule
+            for rule in BUILTIN_RULES
+            if rule.id not in disabled and (rule.default_enabled or rule.id in enabled)
+        ]
+        self.rules += [custom_rule(spec) for spec in config.custom_rules if spec.id not in disabled]
+
+    def severity(self, rule: Rule) -> Severity:
+        """The rule's severity, as the configuration may have changed it."""
+        override = self.config.severity.get(rule.id)
+        return Severity(override) if override is not None else rule.severity
+
+    def check(self, document: InfrastructureDocument) -> list[Finding] | None:
+        """The findings for ``document``; ``None`` for a format the rules do not check."""
+        from .formats import inventory_for
+
+        inventory = inventory_for(document)
+        if inventory is None:
+            return None
+        findings = [
+            self._finding(rule, inventory, violation)
+            for rule in self.rules
+            for violation in rule.check(inventory, self.config)
+        ]
+        findings.sort(key=lambda f: ((f.location.line or 0) if f.location else 0, f.rule_id))
+        return findings
+
+    def _finding(self, rule: Rule, inventory: Inventory, violation: Violation) -> Finding:
+        document = inventory.document
+        pointer = violation.pointer or violation.resource.pointer
+        return Finding(
+            rule_id=rule.id,
+            severity=self.severity(rule),
+            message=violation.message,
+            resource=violation.resource.address,
+            location=Location(file=document.path, line=document.line_of(pointer), path=pointer),
+            remediation=rule.remediation,
+        )

@@ -1,0 +1,410 @@
+"""Rules for Amazon S3 buckets.
+
+CloudFormation: ``AWS::S3::Bucket`` properties, and ``AWS::S3::BucketPolicy`` resources
+naming the bucket (``Ref`` or its literal name). Terraform: ``aws_s3_bucket`` with the
+AWS provider's v3 inline blocks *or* the v4+ split resources
+(``aws_s3_bucket_versioning``, ``aws_s3_bucket_server_side_encryption_configuration``,
+``aws_s3_bucket_public_access_block``, ``aws_s3_bucket_logging``, ``aws_s3_bucket_policy``)
+linked to their bucket by reference or by bucket name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from cloudcraver_hookspecs import Severity
+
+from .formats import (
+    INTERPOLATION,
+    CloudFormationInventory,
+    TerraformBase,
+    TerraformInventory,
+    base_address,
+)
+from .model import UNKNOWN, CheckFunction, Inventory, Resource, Rule, Violation, is_false, is_true
+
+if TYPE_CHECKING:
+    from .config import PolicyConfig
+
+__all__ = ["AWS_RULES", "companions"]
+
+_CFN_BUCKET = "AWS::S3::Bucket"
+_TF_BUCKET = "aws_s3_bucket"
+_SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
+_CFN_PUBLIC_ACCESS_FLAGS = (
+    "BlockPublicAcls",
+    "BlockPublicPolicy",
+    "IgnorePublicAcls",
+    "RestrictPublicBuckets",
+)
+_TF_PUBLIC_ACCESS_FLAGS = (
+    "block_public_acls",
+    "block_public_policy",
+    "ignore_public_acls",
+    "restrict_public_buckets",
+)
+_POLICY_DOCUMENT_DATA = re.compile(r"\$\{\s*data\.aws_iam_policy_document\.([\w-]+)\.json\s*\}")
+
+# Checks one bucket of one format (the inventory is that format's).
+_BucketCheck = Callable[[Any, Resource], Violation | None]
+
+
+def _for_each_bucket(cloudformation: _BucketCheck, terraform: _BucketCheck) -> CheckFunction:
+    """A check applying ``cloudformation`` or ``terraform`` to every bucket of a document."""
+
+    def check(inventory: Inventory, config: PolicyConfig) -> list[Violation]:
+        if isinstance(inventory, CloudFormationInventory):
+            buckets, rule = inventory.of_type(_CFN_BUCKET), cloudformation
+        elif isinstance(inventory, TerraformBase):
+            buckets, rule = inventory.of_type(_TF_BUCKET), terraform
+        else:
+            return []
+        return [found for bucket in buckets if (found := rule(inventory, bucket)) is not None]
+
+    return check
+
+
+def _is_algorithm(value: Any) -> bool:
+    return isinstance(value, str) and value in _SSE_ALGORITHMS
+
+
+def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Resource]:
+    """The ``kind`` resources configuring ``bucket`` (through their ``bucket`` argument).
+
+    A companion with a known bucket name is linked by name; otherwise by the reference in
+    its expression (``aws_s3_bucket.logs.id``).
+    """
+    key = ("companions", bucket.address, kind)
+    if key not in inventory.memo:
+        names = set(inventory.texts(bucket.body, ("bucket",)))
+        address = base_address(bucket.address)
+
+        def linked(other: Resource) -> bool:
+            other_names = inventory.texts(other.body, ("bucket",))
+            if other_names:
+                return bool(names.intersection(other_names))
+            return address in inventory.references(other, "bucket")
+
+        inventory.memo[key] = [other for other in inventory.of_type(kind) if linked(other)]
+    found: list[Resource] = inventory.memo[key]
+    return found
+
+
+# ---------------------------------------------------------------------- encryption
+
+
+def _cfn_encryption(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
+    algorithm = ("ServerSideEncryptionByDefault", "SSEAlgorithm")
+
+    def configured(rules: Any) -> bool:
+        return (
+            isinstance(rules, list)
+            and bool(rules)
+            and all(inventory.holds(rule, algorithm, _is_algorithm) for rule in rules)
+        )
+
+    path = ("Properties", "BucketEncryption", "ServerSideEncryptionConfiguration")
+    if inventory.holds(bucket.body, path, configured):
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} sets no default encryption "
+        "(BucketEncryption with an SSEAlgorithm)",
+        bucket.at("Properties", "BucketEncryption"),
+    )
+
+
+def _tf_encryption(inventory: TerraformBase, bucket: Resource) -> Violation | None:
+    path = ("rule", "apply_server_side_encryption_by_default", "sse_algorithm")
+    if inventory.holds(bucket.body, ("server_side_encryption_configuration", *path), _is_algorithm):
+        return None
+    kind = "aws_s3_bucket_server_side_encryption_configuration"
+    for other in companions(inventory, bucket, kind):
+        if inventory.holds(other.body, path, _is_algorithm):
+            return None
+    return Violation(
+        bucket, f"S3 bucket {bucket.address} sets no default encryption (no {kind} for it)"
+    )
+
+
+# ---------------------------------------------------------------------- versioning
+
+
+def _cfn_versioning(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
+    path = ("Properties", "VersioningConfiguration", "Status")
+    if inventory.holds(bucket.body, path, lambda status: status == "Enabled"):
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} does not enable versioning "
+        "(VersioningConfiguration.Status: Enabled)",
+        bucket.at(*path),
+    )
+
+
+def _tf_versioning(inventory: TerraformBase, bucket: Resource) -> Violation | None:
+    if inventory.holds(bucket.body, ("versioning", "enabled"), is_true):
+        return None
+    for other in companions(inventory, bucket, "aws_s3_bucket_versioning"):
+        path = ("versioning_configuration", "status")
+        if inventory.holds(other.body, path, lambda status: status == "Enabled"):
+            return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} does not enable versioning "
+        "(no aws_s3_bucket_versioning with status Enabled for it)",
+    )
+
+
+# ---------------------------------------------------------------------- public access block
+
+
+def _cfn_public_access(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
+    block = ("Properties", "PublicAccessBlockConfiguration")
+    missing = [
+        flag
+        for flag in _CFN_PUBLIC_ACCESS_FLAGS
+        if not inventory.holds(bucket.body, (*block, flag), is_true)
+    ]
+    if not missing:
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} does not turn on {', '.join(missing)} "
+        "in PublicAccessBlockConfiguration",
+        bucket.at(*block),
+    )
+
+
+def _tf_public_access(inventory: TerraformBase, bucket: Resource) -> Violation | None:
+    blocks = companions(inventory, bucket, "aws_s3_bucket_public_access_block")
+    blocks += inventory.of_type("aws_s3_account_public_access_block")
+    if not blocks:
+        return Violation(
+            bucket, f"S3 bucket {bucket.address} has no aws_s3_bucket_public_access_block"
+        )
+    missing = [
+        flag
+        for flag in _TF_PUBLIC_ACCESS_FLAGS
+        if not any(inventory.holds(block.body, (flag,), is_true) for block in blocks)
+    ]
+    if not missing:
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address}: its public access block does not set "
+        f"{', '.join(name + ' = true' for name in missing)}",
+        blocks[0].pointer,
+    )
+
+
+# ---------------------------------------------------------------------- TLS only
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _single(inventory: Inventory, value: Any) -> Any:
+    values = inventory.resolve(value)
+    return values[0] if len(values) == 1 else UNKNOWN
+
+
+def _is_everyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
+
+
+def _denies_insecure_transport(inventory: Inventory, statement: Any) -> bool:
+    """Whether ``statement`` denies everyone every S3 action without TLS."""
+    if not isinstance(statement, Mapping):
+        return False
+    if _single(inventory, statement.get("Effect")) != "Deny":
+        return False
+    if not _is_everyone(_single(inventory, statement.get("Principal"))):
+        return False
+    actions = _as_list(_single(inventory, statement.get("Action")))
+    if not any(action in ("*", "s3:*") for action in actions):
+        return False
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    for operator, block in condition.items():
+        if operator in ("Bool", "BoolIfExists") and isinstance(block, Mapping):
+            for key, value in block.items():
+                # Condition keys are case-insensitive in IAM.
+                secure = str(key).lower() == "aws:securetransport"
+                if secure and any(is_false(item) for item in _as_list(value)):
+                    return True
+    return False
+
+
+def _enforces_tls(inventory: Inventory, documents: list[Any]) -> bool:
+    """Whether one of the policy documents denies insecure transport (or cannot be read)."""
+    for given in documents:
+        document = _json_policy(given) if isinstance(given, str) else given
+        if document is UNKNOWN:
+            return True  # computed at apply time: cannot tell, no finding
+        if not isinstance(document, Mapping):
+            continue
+        statements = _as_list(_single(inventory, document.get("Statement")))
+        if any(_denies_insecure_transport(inventory, statement) for statement in statements):
+            return True
+    return False
+
+
+def _json_policy(text: str) -> Any:
+    if INTERPOLATION.search(text):
+        return UNKNOWN
+    try:
+        return json.loads(text)
+    except ValueError:
+        return UNKNOWN
+
+
+def _cfn_tls(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
+    names = set(inventory.texts(bucket.body, ("Properties", "BucketName")))
+    documents: list[Any] = []
+    for policy in inventory.of_type("AWS::S3::BucketPolicy"):
+        refers = bucket.address in inventory.references(policy, "Bucket")
+        if refers or names.intersection(inventory.texts(policy.body, ("Properties", "Bucket"))):
+            documents += inventory.lookup(policy.body, ("Properties", "PolicyDocument"))
+    if _enforces_tls(inventory, documents):
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} accepts requests without TLS: no AWS::S3::BucketPolicy "
+        "denies them (aws:SecureTransport = false)",
+    )
+
+
+def _tf_tls(inventory: TerraformBase, bucket: Resource) -> Violation | None:
+    documents = _tf_policy_documents(inventory, bucket.body)
+    for policy in companions(inventory, bucket, "aws_s3_bucket_policy"):
+        documents += _tf_policy_documents(inventory, policy.body)
+    if _enforces_tls(inventory, documents):
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} accepts requests without TLS: no aws_s3_bucket_policy "
+        "denies them (aws:SecureTransport = false)",
+    )
+
+
+def _tf_policy_documents(inventory: TerraformBase, body: Mapping[str, Any]) -> list[Any]:
+    raw = body.get("policy")
+    if raw is None:
+        return []
+    if isinstance(inventory, TerraformInventory) and isinstance(raw, str):
+        match = _POLICY_DOCUMENT_DATA.fullmatch(raw.strip())
+        if match:
+            source = inventory.data_sources.get(f"data.aws_iam_policy_document.{match.group(1)}")
+            return [UNKNOWN if source is None else _from_policy_document_data(source.body)]
+    return inventory.resolve(raw)
+
+
+def _from_policy_document_data(body: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``aws_iam_policy_document`` data source as the IAM JSON it produces."""
+    statements = []
+    for block in _as_list(body.get("statement")):
+        if not isinstance(block, Mapping):
+            continue
+        principal: Any = {}
+        for entry in _as_list(block.get("principals")):
+            if isinstance(entry, Mapping):
+                kind, identifiers = entry.get("type"), _as_list(entry.get("identifiers"))
+                principal = "*" if kind == "*" else {**principal, str(kind): identifiers}
+        condition: dict[str, dict[str, Any]] = {}
+        for entry in _as_list(block.get("condition")):
+            if isinstance(entry, Mapping):
+                test, variable = str(entry.get("test")), str(entry.get("variable"))
+                condition.setdefault(test, {})[variable] = entry.get("values")
+        statements.append(
+            {
+                "Effect": block.get("effect", "Allow"),
+                "Principal": principal,
+                "Action": block.get("actions"),
+                "Condition": condition,
+            }
+        )
+    return {"Statement": statements}
+
+
+# ---------------------------------------------------------------------- access logging
+
+
+def _cfn_logging(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
+    path = ("Properties", "LoggingConfiguration")
+    if inventory.holds(bucket.body, path, lambda value: isinstance(value, Mapping)):
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} has no server access logging (LoggingConfiguration)",
+    )
+
+
+def _tf_logging(inventory: TerraformBase, bucket: Resource) -> Violation | None:
+    if inventory.holds(bucket.body, ("logging", "target_bucket"), lambda v: isinstance(v, str)):
+        return None
+    if companions(inventory, bucket, "aws_s3_bucket_logging"):
+        return None
+    return Violation(
+        bucket,
+        f"S3 bucket {bucket.address} has no server access logging (no aws_s3_bucket_logging)",
+    )
+
+
+#: The S3 rules.
+AWS_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="aws-s3-encryption",
+        severity=Severity.ERROR,
+        description="S3 buckets set a default server-side encryption.",
+        remediation="Set BucketEncryption (CloudFormation) or add an "
+        "aws_s3_bucket_server_side_encryption_configuration (Terraform) with sse_algorithm "
+        "AES256, aws:kms or aws:kms:dsse.",
+        check=_for_each_bucket(_cfn_encryption, _tf_encryption),
+        checkov=("CKV_AWS_19",),
+    ),
+    Rule(
+        id="aws-s3-versioning",
+        severity=Severity.WARNING,
+        description="S3 buckets keep object versions.",
+        remediation="Set VersioningConfiguration.Status to Enabled (CloudFormation) or add an "
+        'aws_s3_bucket_versioning with status = "Enabled" (Terraform).',
+        check=_for_each_bucket(_cfn_versioning, _tf_versioning),
+        checkov=("CKV_AWS_21",),
+    ),
+    Rule(
+        id="aws-s3-public-access-block",
+        severity=Severity.ERROR,
+        description="S3 buckets turn on all four Block Public Access settings.",
+        remediation="Set BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and "
+        "RestrictPublicBuckets to true in PublicAccessBlockConfiguration (CloudFormation) or "
+        "in an aws_s3_bucket_public_access_block (Terraform).",
+        check=_for_each_bucket(_cfn_public_access, _tf_public_access),
+        checkov=("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
+    ),
+    Rule(
+        id="aws-s3-tls-only",
+        severity=Severity.ERROR,
+        description="S3 buckets refuse requests not made over TLS.",
+        remediation="Add a bucket policy statement denying s3:* to everyone when "
+        "aws:SecureTransport is false.",
+        check=_for_each_bucket(_cfn_tls, _tf_tls),
+    ),
+    Rule(
+        id="aws-s3-access-logging",
+        severity=Severity.WARNING,
+        description="S3 buckets log server access (opt-in: list it in enabled_rules).",
+        remediation="Set LoggingConfiguration (CloudFormation) or add an aws_s3_bucket_logging "
+        "(Terraform) with a target bucket.",
+        check=_for_each_bucket(_cfn_logging, _tf_logging),
+        checkov=("CKV_AWS_18",),
+        default_enabled=False,
+    ),
+)

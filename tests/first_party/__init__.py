@@ -1,0 +1,1 @@
+"""Tests of the first-party plugins, ``aws-s3`` and ``policy``."""

@@ -1,0 +1,210 @@
+"""Parsing documents for the policy rules: formats, line numbers, and hostile input."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from cloudcraver_hookspecs import PluginInputError
+
+from .helpers import parse_file, parse_text
+
+
+@pytest.mark.parametrize(
+    ("path", "document_format"),
+    [
+        ("cloudformation/secure.yaml", "cloudformation"),
+        ("cloudformation/insecure.json", "cloudformation"),
+        ("terraform/split_resources.tf.json", "terraform"),
+        ("terraform/plan.json", "terraform-plan"),
+        ("azure/storage.json", "arm"),
+        ("gcp/storage.tf.json", "terraform"),
+    ],
+)
+def test_formats_are_recognised(data: Path, path: str, document_format: str) -> None:
+    assert parse_file(data / path).format == document_format
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\n"),
+        ("package.json", '{"name": "x", "version": "1.0.0"}'),
+        ("values.json", "[1, 2, 3]"),
+        ("main.tf", 'resource "aws_s3_bucket" "b" {}\n'),
+        ("notes.txt", "Resources: {}"),
+        ("empty.yaml", ""),
+    ],
+)
+def test_other_documents_are_left_to_other_plugins(path: str, text: str) -> None:
+    assert parse_text(path, text) is None
+
+
+def test_template_suffix_reads_either_syntax() -> None:
+    as_json = parse_text("stack.template", '{"Resources": {}}')
+    as_yaml = parse_text("stack.template", "Resources: {}\n")
+    assert as_json is not None and as_yaml is not None
+    assert as_json.data == as_yaml.data == {"Resources": {}}
+
+
+def test_json_terraform_is_recognised_by_content_too() -> None:
+    document = parse_text("main.json", '{"resource": {"aws_s3_bucket": {"b": {}}}}')
+    assert document is not None and document.format == "terraform"
+
+
+def test_short_tags_become_the_long_form(data: Path) -> None:
+    document = parse_file(data / "cloudformation/secure.yaml")
+    bucket = document.data["Resources"]["DataBucket"]["Properties"]
+    assert bucket["BucketName"] == {"Fn::Sub": "acme-data-${Environment}"}
+    assert bucket["VersioningConfiguration"]["Status"] == {"Ref": "VersioningStatus"}
+    algorithm = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ]["SSEAlgorithm"]
+    assert algorithm == {"Fn::If": ["IsProd", "aws:kms", "AES256"]}
+    policy = document.data["Resources"]["DataBucketPolicy"]["Properties"]
+    resources = policy["PolicyDocument"]["Statement"][0]["Resource"]
+    assert resources == [
+        {"Fn::GetAtt": ["DataBucket", "Arn"]},
+        {"Fn::Sub": "${DataBucket.Arn}/*"},
+    ]
+    assert document.data["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Environment"}, "prod"]}
+
+
+def test_yaml_dates_stay_text(data: Path) -> None:
+    document = parse_file(data / "cloudformation/secure.yaml")  # unquoted 2010-09-09
+    assert document.data["AWSTemplateFormatVersion"] == "2010-09-09"
+    json.dumps(document.data)  # plain JSON-ready data
+
+
+def test_yaml_lines_point_at_keys(data: Path) -> None:
+    document = parse_file(data / "cloudformation/insecure.yaml")
+    assert document.lines["/Resources/PlainBucket"] == 4
+    assert document.lines["/Resources/PartlyBlocked"] == 9
+    assert (
+        document.lines["/Resources/PartlyBlocked/Properties/PublicAccessBlockConfiguration"] == 18
+    )
+    assert document.line_of("/Resources/PlainBucket/Properties/BucketEncryption") == 6
+
+
+@pytest.mark.parametrize(
+    ("path", "pointer", "line"),
+    [
+        ("cloudformation/insecure.json", "/Resources/LegacyBucket", 4),
+        ("cloudformation/insecure.json", "/Resources/LegacyBucketPolicy/Properties/Bucket", 13),
+        ("terraform/split_resources.tf.json", "/resource/aws_s3_bucket/scratch", 14),
+        ("azure/storage.json", "/resources/1", 24),
+        ("azure/storage.json", "/resources/1/resources/0/properties/publicAccess", 38),
+    ],
+)
+def test_json_lines_point_at_members(data: Path, path: str, pointer: str, line: int) -> None:
+    assert parse_file(data / path).lines[pointer] == line
+
+
+def test_malformed_yaml_gives_file_and_line(data: Path) -> None:
+    with pytest.raises(PluginInputError) as caught:
+        parse_file(data / "cloudformation/malformed.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"{data / 'cloudformation/malformed.yaml'}:7: invalid YAML")
+    assert "line 6" in message  # where the unclosed flow sequence started
+
+
+def test_malformed_json_gives_file_and_line(data: Path) -> None:
+    with pytest.raises(PluginInputError) as caught:
+        parse_file(data / "cloudformation/malformed.json")
+    assert str(caught.value).startswith(f"{data / 'cloudformation/malformed.json'}:6: invalid JSON")
+
+
+def test_malformed_file_with_yaml_suffix_is_an_error_even_if_not_cloudformation() -> None:
+    with pytest.raises(PluginInputError, match=r"^config\.yml:2: invalid YAML"):
+        parse_text("config.yml", "a: [1, 2\nb: 3\n")
+
+
+def test_unknown_tag_is_named_with_its_line(data: Path) -> None:
+    with pytest.raises(PluginInputError) as caught:
+        parse_file(data / "cloudformation/include.yaml")
+    message = str(caught.value)
+    assert message.startswith(f"{data / 'cloudformation/include.yaml'}:5: unknown tag !Include")
+    assert "!Ref" in message  # says what is allowed
+
+
+def test_python_tags_are_refused() -> None:
+    text = "Resources:\n  X: !!python/object/apply:os.system ['echo hi']\n"
+    with pytest.raises(PluginInputError, match=r"t\.yaml:2: unknown tag !!python/object/apply"):
+        parse_text("t.yaml", text)
+
+
+def test_unknown_tags_in_non_cloudformation_yaml_are_not_ours() -> None:
+    assert parse_text("site.yaml", "include: !Include other.yaml\n") is None
+
+
+def test_duplicate_keys_are_refused_with_both_lines() -> None:
+    text = (
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n  Bucket:\n    Type: AWS::SNS::Topic\n"
+    )
+    with pytest.raises(PluginInputError, match=r"t\.yaml:4: duplicate key 'Bucket' \(first .* 2\)"):
+        parse_text("t.yaml", text)
+    text_json = '{"Resources": {\n"B": {"Type": "x"},\n"B": {"Type": "y"}}}'
+    with pytest.raises(PluginInputError, match=r"t\.json:3: invalid JSON: duplicate key 'B'"):
+        parse_text("t.json", text_json)
+
+
+def test_merge_keys_still_work() -> None:
+    text = (
+        "Mappings: {Base: &base {Type: AWS::S3::Bucket, Properties: {BucketName: a}}}\n"
+        "Resources:\n  B:\n    <<: *base\n    Properties: {BucketName: b}\n"
+    )
+    document = parse_text("t.yaml", text)
+    assert document is not None
+    assert document.data["Resources"]["B"] == {
+        "Type": "AWS::S3::Bucket",
+        "Properties": {"BucketName": "b"},
+    }
+
+
+def billion_laughs(levels: int, fan_out: int) -> str:
+    lines = ["Resources: {}", f"l0: &l0 [{', '.join(['lol'] * fan_out)}]"]
+    for level in range(1, levels):
+        refs = ", ".join([f"*l{level - 1}"] * fan_out)
+        lines.append(f"l{level}: &l{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    text = billion_laughs(levels=9, fan_out=9)  # 72 aliases, 9**9 nodes once expanded
+    started = time.perf_counter()
+    with pytest.raises(PluginInputError, match="alias bomb"):
+        parse_text("bomb.yaml", text)
+    assert time.perf_counter() - started < 2
+
+
+def test_deep_doubling_bomb_is_refused_quickly() -> None:
+    text = billion_laughs(levels=40, fan_out=2)  # few aliases, 2**40 nodes once expanded
+    started = time.perf_counter()
+    with pytest.raises(PluginInputError, match="expands to more than"):
+        parse_text("bomb.yaml", text)
+    assert time.perf_counter() - started < 2
+
+
+def test_too_many_aliases_are_refused() -> None:
+    text = "Resources: {}\nbase: &b x\nmany: [" + ", ".join(["*b"] * 101) + "]\n"
+    with pytest.raises(PluginInputError, match=r"bomb\.yaml:3: more than 100 YAML aliases"):
+        parse_text("bomb.yaml", text)
+
+
+def test_recursive_alias_is_refused() -> None:
+    with pytest.raises(PluginInputError, match="recursive alias"):
+        parse_text("loop.yaml", "Resources: &r\n  Loop: *r\n")
+
+
+def test_deep_nesting_is_refused() -> None:
+    text = "Resources: " + "[" * 150 + "]" * 150 + "\n"
+    with pytest.raises(PluginInputError, match="nested deeper than 100 levels"):
+        parse_text("deep.yaml", text)
+
+
+def test_deep_json_is_a_user_error_not_a_crash() -> None:
+    text = '{"Resources": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(PluginInputError, match="nested too deeply"):
+        parse_text("deep.json", text)

@@ -1,0 +1,257 @@
+"""The built-in policy rules on CloudFormation, Terraform, plans, ARM and GCP documents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cloudcraver_hookspecs import InfrastructureDocument, Severity
+
+import cloudcraver_plugins.policy.plugin as policy_plugin
+from cloudcraver_plugins.policy.rules import BUILTIN_RULES
+
+from .helpers import findings_of, parse_file, parse_text, summary
+
+
+def terraform(data: dict[str, Any]) -> InfrastructureDocument:
+    document = parse_text("main.tf.json", json.dumps(data, indent=2))
+    assert document is not None
+    return document
+
+
+def test_rule_registry_is_well_formed() -> None:
+    ids = [rule.id for rule in BUILTIN_RULES]
+    assert len(ids) == len(set(ids))
+    assert set(ids) >= {
+        "aws-s3-encryption", "aws-s3-versioning", "aws-s3-public-access-block",
+        "aws-s3-tls-only", "aws-s3-access-logging", "azure-storage-https-only",
+        "azure-storage-public-access", "azure-storage-min-tls", "gcp-storage-uniform-access",
+        "gcp-storage-versioning", "gcp-storage-public-access", "required-tags",
+        "naming-pattern", "allowed-regions",
+    }  # fmt: skip
+    for rule in BUILTIN_RULES:
+        assert rule.description and rule.remediation, rule.id
+        assert all(check.startswith("CKV") for check in rule.checkov), rule.id
+    by_id = {rule.id: rule for rule in BUILTIN_RULES}
+    assert by_id["aws-s3-encryption"].checkov == ("CKV_AWS_19",)
+    assert by_id["aws-s3-public-access-block"].checkov == (
+        "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56",
+    )  # fmt: skip
+
+
+def test_secure_cloudformation_has_no_findings(data: Path) -> None:
+    assert findings_of(parse_file(data / "cloudformation/secure.yaml")) == []
+
+
+def test_insecure_cloudformation_gives_expected_findings_and_lines(data: Path) -> None:
+    findings = findings_of(parse_file(data / "cloudformation/insecure.yaml"))
+    found = {(f.rule_id, f.resource, f.location.line if f.location else None) for f in findings}
+    assert found == {
+        ("aws-s3-tls-only", "PlainBucket", 4),
+        ("aws-s3-encryption", "PlainBucket", 6),
+        ("aws-s3-public-access-block", "PlainBucket", 6),
+        ("aws-s3-versioning", "PlainBucket", 8),
+        ("aws-s3-tls-only", "PartlyBlocked", 9),  # its policy allows, does not deny
+        ("aws-s3-public-access-block", "PartlyBlocked", 18),
+    }
+    partly = next(f for f in findings if f.rule_id == "aws-s3-public-access-block" and f.location
+                  and f.location.line == 18)  # fmt: skip
+    assert "BlockPublicPolicy, RestrictPublicBuckets" in partly.message
+    assert partly.severity is Severity.ERROR
+    assert partly.remediation
+    assert partly.location is not None
+    assert partly.location.file.endswith("insecure.yaml")
+    assert (
+        partly.location.path == "/Resources/PartlyBlocked/Properties/PublicAccessBlockConfiguration"
+    )
+    assert [f.location.line for f in findings if f.location] == sorted(
+        f.location.line for f in findings if f.location and f.location.line
+    )
+
+
+def test_policy_linked_by_literal_bucket_name(data: Path) -> None:
+    findings = findings_of(parse_file(data / "cloudformation/insecure.json"))
+    assert summary(findings) == {
+        ("aws-s3-encryption", "LegacyBucket"),
+        ("aws-s3-versioning", "LegacyBucket"),
+        ("aws-s3-public-access-block", "LegacyBucket"),
+    }  # no aws-s3-tls-only: the policy names the bucket "legacy-bucket"
+
+
+def test_ref_resolves_to_parameter_defaults(data: Path) -> None:
+    text = (data / "cloudformation/secure.yaml").read_text()
+    suspended = text.replace("Default: Enabled", "Default: Suspended")
+    document = parse_text("t.yaml", suspended)
+    assert document is not None
+    assert summary(findings_of(document)) == {("aws-s3-versioning", "DataBucket")}
+
+
+def test_every_branch_of_fn_if_is_checked(data: Path) -> None:
+    text = (data / "cloudformation/secure.yaml").read_text()
+    weak = text.replace("!If [IsProd, aws:kms, AES256]", "!If [IsProd, aws:kms, NONE]")
+    document = parse_text("t.yaml", weak)
+    assert document is not None
+    assert summary(findings_of(document)) == {("aws-s3-encryption", "DataBucket")}
+
+
+def test_no_value_counts_as_not_set() -> None:
+    text = """
+Resources:
+  B:
+    Type: AWS::S3::Bucket
+    Properties:
+      PublicAccessBlockConfiguration:
+        BlockPublicAcls: true
+        BlockPublicPolicy: true
+        IgnorePublicAcls: true
+        RestrictPublicBuckets: !Ref AWS::NoValue
+"""
+    document = parse_text("t.yaml", text)
+    assert document is not None
+    messages = [
+        f.message for f in findings_of(document) if f.rule_id == "aws-s3-public-access-block"
+    ]
+    assert messages == [
+        "S3 bucket B does not turn on RestrictPublicBuckets in PublicAccessBlockConfiguration"
+    ]
+
+
+def test_values_decided_at_deploy_time_get_the_benefit_of_the_doubt() -> None:
+    text = """
+Parameters:
+  Status: {Type: String}
+Resources:
+  B:
+    Type: AWS::S3::Bucket
+    Properties:
+      VersioningConfiguration:
+        Status: !Ref Status
+"""
+    document = parse_text("t.yaml", text)
+    assert document is not None
+    assert "aws-s3-versioning" not in {f.rule_id for f in findings_of(document)}
+
+
+# ---------------------------------------------------------------------- Terraform
+
+
+def test_split_resources_are_linked_to_their_bucket(data: Path) -> None:
+    findings = findings_of(parse_file(data / "terraform/split_resources.tf.json"))
+    assert summary(findings) == {
+        ("aws-s3-encryption", "aws_s3_bucket.scratch"),
+        ("aws-s3-versioning", "aws_s3_bucket.scratch"),
+        ("aws-s3-public-access-block", "aws_s3_bucket.scratch"),
+        ("aws-s3-tls-only", "aws_s3_bucket.scratch"),
+    }  # aws_s3_bucket.data passes: every setting comes from a linked resource
+    blocks = [f for f in findings if f.rule_id == "aws-s3-public-access-block"]
+    assert "block_public_policy = true, ignore_public_acls = true" in blocks[0].message
+    assert blocks[0].location is not None and blocks[0].location.line == 37
+
+
+def test_encryption_of_another_bucket_does_not_count(data: Path) -> None:
+    config = json.loads((data / "terraform/split_resources.tf.json").read_text())
+    sse = config["resource"]["aws_s3_bucket_server_side_encryption_configuration"]["data"]
+    sse["bucket"] = "${aws_s3_bucket.scratch.id}"
+    found = summary(findings_of(terraform(config)))
+    assert ("aws-s3-encryption", "aws_s3_bucket.data") in found
+    assert ("aws-s3-encryption", "aws_s3_bucket.scratch") not in found
+
+
+def test_split_resource_linked_through_variable_default(data: Path) -> None:
+    config = json.loads((data / "terraform/split_resources.tf.json").read_text())
+    config["variable"]["data_bucket_name"]["default"] = "acme-other"
+    # aws_s3_bucket_versioning.data names "acme-data" literally: no longer this bucket's
+    found = summary(findings_of(terraform(config)))
+    assert ("aws-s3-versioning", "aws_s3_bucket.data") in found
+
+
+def test_inline_blocks_of_provider_v3_pass(data: Path) -> None:
+    policy_plugin.activate({"enabled_rules": ["aws-s3-access-logging"]})
+    assert findings_of(parse_file(data / "terraform/inline_v3.tf.json")) == []
+
+
+def test_literal_json_policy_without_tls_deny_fails(data: Path) -> None:
+    config = json.loads((data / "terraform/inline_v3.tf.json").read_text())
+    config["resource"]["aws_s3_bucket"]["legacy"]["policy"] = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}
+    )
+    assert summary(findings_of(terraform(config))) == {("aws-s3-tls-only", "aws_s3_bucket.legacy")}
+
+
+def test_plan_links_split_resources_through_configuration_references(data: Path) -> None:
+    findings = findings_of(parse_file(data / "terraform/plan.json"))
+    assert {resource for _, resource in summary(findings)} == {"aws_s3_bucket.open[0]"}
+    assert {rule for rule, _ in summary(findings)} == {
+        "aws-s3-encryption", "aws-s3-versioning", "aws-s3-public-access-block", "aws-s3-tls-only",
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------- Azure and GCP
+
+
+def test_arm_storage_accounts(data: Path) -> None:
+    findings = findings_of(parse_file(data / "azure/storage.json"))
+    assert summary(findings) == {
+        ("azure-storage-https-only", "acmelegacy"),  # API 2018-07-01 defaults to HTTP allowed
+        ("azure-storage-public-access", "acmelegacy"),
+        ("azure-storage-min-tls", "acmelegacy"),
+        ("azure-storage-public-access", "default/public"),  # the nested public container
+    }  # "acmesecure" passes through its parameter default and variable
+
+
+def test_arm_resource_types_compare_without_case(data: Path) -> None:
+    text = (
+        (data / "azure/storage.json")
+        .read_text()
+        .replace("Microsoft.Storage/storageAccounts", "microsoft.storage/STORAGEACCOUNTS")
+    )
+    document = parse_text("storage.json", text)
+    assert document is not None
+    assert ("azure-storage-min-tls", "acmelegacy") in summary(findings_of(document))
+
+
+def test_azurerm_storage_accounts(data: Path) -> None:
+    findings = findings_of(parse_file(data / "azure/storage.tf.json"))
+    assert summary(findings) == {
+        ("azure-storage-https-only", "azurerm_storage_account.legacy"),
+        ("azure-storage-public-access", "azurerm_storage_account.legacy"),
+        ("azure-storage-min-tls", "azurerm_storage_account.legacy"),
+        ("azure-storage-public-access", "azurerm_storage_container.public"),
+    }
+
+
+def test_gcp_storage_buckets(data: Path) -> None:
+    findings = findings_of(parse_file(data / "gcp/storage.tf.json"))
+    assert summary(findings) == {
+        ("gcp-storage-uniform-access", "google_storage_bucket.open"),
+        ("gcp-storage-versioning", "google_storage_bucket.open"),
+        ("gcp-storage-public-access", "google_storage_bucket.open"),
+        ("gcp-storage-public-access", "google_storage_bucket_iam_member.public_read"),
+    }
+    grant = next(
+        f for f in findings if f.resource == "google_storage_bucket_iam_member.public_read"
+    )
+    assert "allUsers" in grant.message
+    assert grant.location is not None and grant.location.line == 21
+
+
+@pytest.mark.parametrize("document_format", ["kubernetes", "hcl", "bicep"])
+def test_other_formats_are_not_checked(document_format: str) -> None:
+    document = InfrastructureDocument("x", document_format, {"Resources": {}})
+    assert policy_plugin.validate_document(document) is None
+
+
+def test_unexpected_shapes_give_no_findings_rather_than_errors() -> None:
+    shapes: tuple[dict[str, Any], ...] = (
+        {"Resources": []},
+        {"Resources": {"B": "not a resource"}, "Parameters": []},
+        {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": "x"}}},
+        {"resource": [{"aws_s3_bucket": [{"b": [{"bucket": 3}]}]}], "provider": "x"},
+        {"planned_values": {"root_module": {"resources": [{"address": 1}, "x"]}}},
+    )
+    for data in shapes:
+        for document_format in ("cloudformation", "terraform", "terraform-plan", "arm"):
+            document = InfrastructureDocument("x", document_format, data)
+            assert isinstance(policy_plugin.validate_document(document), list)

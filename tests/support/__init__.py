@@ -1,0 +1,1 @@
+"""Test support: the session virtualenv harness (:mod:`tests.support.harness`)."""
