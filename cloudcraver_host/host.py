@@ -239,7 +239,7 @@ class PluginHost:
     def _validate(self) -> None:
         """(Re)validate every plugin that is not loaded; reports each failure once."""
         from packaging.specifiers import SpecifierSet
-        from packaging.version import InvalidVersion, Version
+        from packaging.version import Version
 
         for slot in self._slots.values():
             if slot.blocked is not None or slot.status in _LOADED:
@@ -261,7 +261,7 @@ class PluginHost:
                 )
             else:
                 slot.status = PluginStatus.VALIDATED
-        self._check_dependencies(SpecifierSet, Version, InvalidVersion)
+        self._check_dependencies()
         for slot in self._slots.values():
             if slot.status is PluginStatus.VALIDATED:
                 slot.status = PluginStatus.REGISTERED
@@ -269,7 +269,7 @@ class PluginHost:
         self._rank = {self._slots[key].name: i for i, key in enumerate(call_order(requires))}
         self._plans.clear()
 
-    def _check_dependencies(self, specifier_set: Any, version: Any, invalid: Any) -> None:
+    def _check_dependencies(self) -> None:
         candidates = {
             key: slot
             for key, slot in self._slots.items()
@@ -287,14 +287,15 @@ class PluginHost:
             for slot in candidates.values():
                 if slot.status is not PluginStatus.VALIDATED:
                     continue
-                problem = self._dependency_problem(slot, specifier_set, version, invalid)
+                problem = self._dependency_problem(slot)
                 if problem:
                     self._fail(slot, Stage.VALIDATE, problem)
                     changed = True
 
-    def _dependency_problem(
-        self, slot: _Slot, specifier_set: Any, version: Any, invalid: Any
-    ) -> str | None:
+    def _dependency_problem(self, slot: _Slot) -> str | None:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion, Version
+
         for key, specifier in slot.requires.items():
             target = self._slots.get(key)
             wanted = f"{key}{specifier}"
@@ -306,8 +307,8 @@ class PluginHost:
                 return f"requires plugin '{target.name}', which failed"
             if specifier:
                 try:
-                    ok = version(target.record.version) in specifier_set(specifier)
-                except invalid:
+                    ok = Version(target.record.version) in SpecifierSet(specifier)
+                except InvalidVersion:
                     ok = False
                 if not ok:
                     return f"requires plugin '{wanted}', but {target.record.version} is installed"
