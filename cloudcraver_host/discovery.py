@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +35,7 @@ __all__ = ["DiscoveryResult", "PluginRecord", "discover", "first_party_distribut
 FIRST_PARTY_DISTRIBUTION = "cloudcraver"
 #: The contract's distribution: a plugin requiring it states its contract range that way.
 CONTRACT_DISTRIBUTION = "cloudcraver-hookspecs"
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 def first_party_distribution() -> str:
@@ -323,8 +325,13 @@ def _records_of(view: _DistributionView, warnings: list[str]) -> Iterator[Plugin
 
 def _with_manifest(record: PluginRecord, reference: str, view: _DistributionView) -> PluginRecord:
     package, sep, filename = reference.partition(":")
-    if not sep or not package.strip() or not filename.strip():
-        error = f"manifest entry point {reference!r} must look like 'package:file.toml'"
+    # An entry point's value is an object reference: dotted identifiers on both sides.
+    # Older pip refuses to install a wheel whose entry points break that rule.
+    if not sep or not _DOTTED.match(package.strip()) or not _DOTTED.match(filename.strip()):
+        error = (
+            f"manifest entry point {reference!r} must look like 'package:cloudcraver_plugin.toml' "
+            "(identifiers separated by dots: no '-' in the file name)"
+        )
         return replace(record, manifest_error=error)
     folder = package.strip().replace(".", "/")
     relative = f"{folder}/{filename.strip()}"

@@ -1,7 +1,7 @@
 """The static plugin manifest: what a plugin is and offers, readable without importing it.
 
 A plugin distribution may ship a TOML file inside its package and name it through the
-``cloudcraver.manifest`` entry-point group (``my-plugin = "my_plugin:cloudcraver-plugin.toml"``).
+``cloudcraver.manifest`` entry-point group (``my-plugin = "my_plugin:cloudcraver_plugin.toml"``).
 The host reads it to list the plugin, its templates and commands, to check its contract
 range and its dependencies, and to know which hooks it implements, all before (and
 often instead of) importing it. ``docs/manifest.md`` documents every key.
@@ -80,7 +80,7 @@ class Permissions(_Strict):
 
 
 class Manifest(_Strict):
-    """The content of ``cloudcraver-plugin.toml``."""
+    """The content of ``cloudcraver_plugin.toml``."""
 
     manifest_version: int = Field(1, ge=1, le=1)
     name: str = Field(pattern=_NAME, description="The plugin name, its entry-point name.")

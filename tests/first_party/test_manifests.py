@@ -23,7 +23,7 @@ PLUGINS = {"aws-s3": s3_plugin, "policy": policy_plugin}
 
 def manifest_of(module: ModuleType) -> Manifest:
     folder = Path(module.__file__ or "").parent
-    path = folder / "cloudcraver-plugin.toml"
+    path = folder / "cloudcraver_plugin.toml"
     return parse_manifest(
         path.read_text(encoding="utf-8"),
         source=str(path),

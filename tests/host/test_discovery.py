@@ -164,7 +164,7 @@ def test_first_party_plugins_come_from_the_cloudcraver_distribution() -> None:
 
 
 def break_manifest(project: Path, old: str, new: str) -> Path:
-    manifest = project / "cc_test_manifest" / "cloudcraver-plugin.toml"
+    manifest = project / "cc_test_manifest" / "cloudcraver_plugin.toml"
     text = manifest.read_text()
     assert old in text
     manifest.write_text(text.replace(old, new, 1))
@@ -218,12 +218,12 @@ def test_missing_manifest_file_fails_validation(
     tmp_path: Path, project: Project, marker_dir: Path
 ) -> None:
     checkout = project("cc-test-manifest")
-    (checkout / "cc_test_manifest" / "cloudcraver-plugin.toml").unlink()
+    (checkout / "cc_test_manifest" / "cloudcraver_plugin.toml").unlink()
     host = make_host(tmp_path, paths=[checkout])
     host.hook.validate_document(document=_doc())
     failure = host.info("manifest-demo").failure
     assert failure is not None and failure.stage is Stage.VALIDATE
-    assert "cc_test_manifest/cloudcraver-plugin.toml" in failure.reason
+    assert "cc_test_manifest/cloudcraver_plugin.toml" in failure.reason
     assert imported(marker_dir) == set()
 
 

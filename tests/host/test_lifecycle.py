@@ -32,7 +32,7 @@ def rule_ids(results: list[list[Finding]]) -> list[str]:
 
 
 def set_manifest_key(project: Path, package: str, line: str) -> None:
-    manifest = project / package / "cloudcraver-plugin.toml"
+    manifest = project / package / "cloudcraver_plugin.toml"
     manifest.write_text(manifest.read_text() + line + "\n")
 
 
@@ -270,7 +270,7 @@ def test_incompatible_dependency_version_fails_with_both_versions(
     tmp_path: Path, project: Project, marker_dir: Path
 ) -> None:
     child = project("cc-test-child")
-    manifest = child / "cc_test_child" / "cloudcraver-plugin.toml"
+    manifest = child / "cc_test_child" / "cloudcraver_plugin.toml"
     manifest.write_text(manifest.read_text().replace("dep-base>=1.0", "dep-base>=2.0"))
     host = make_host(tmp_path, paths=[child, project("cc-test-base")])
     assert rule_ids(host.hook.validate_document(document=DOC)) == ["BASE_SEEN"]
@@ -342,7 +342,7 @@ def test_manifest_and_code_that_disagree_are_refused_at_load(
     tmp_path: Path, project: Project
 ) -> None:
     base = project("cc-test-base")
-    manifest = base / "cc_test_base" / "cloudcraver-plugin.toml"
+    manifest = base / "cc_test_base" / "cloudcraver_plugin.toml"
     manifest.write_text(
         manifest.read_text().replace(
             'hooks = ["activate", "deactivate", "validate_document"]',
