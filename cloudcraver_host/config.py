@@ -334,7 +334,7 @@ def _redact(value: Any, path: tuple[str, ...]) -> Any:
     if path and _SECRET_KEY.search(path[-1]) and value not in (None, ""):
         return REDACTED
     if isinstance(value, str) and _REFERENCE.search(value):
-        return _REFERENCE.sub(lambda m: f"${{{m.group(1)}}}", value)
+        return value  # shown as written: the reference, never what it resolves to
     if isinstance(value, list):
         return [_redact(v, path) for v in value]
     return value

@@ -52,8 +52,11 @@ def _edit_text(text: str, path: Sequence[str], value: Any) -> str:
         if _split_dotted(match["name"]) == table:
             start = index
     if start is None:
-        tail = "" if not text or text.endswith("\n") else "\n"
-        return f"{text}{tail}\n{dumps(_nest(table, {key: value})).strip()}\n"
+        block = dumps(_nest(table, {key: value})).strip()
+        if not text.strip():
+            return f"{block}\n"
+        tail = "" if text.endswith("\n") else "\n"
+        return f"{text}{tail}\n{block}\n"
     end = len(lines) if end is None else end
     key_line = re.compile(rf"^\s*{re.escape(key)}\s*=|^\s*\"{re.escape(key)}\"\s*=")
     for index in range(start + 1, end):

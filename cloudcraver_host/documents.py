@@ -69,20 +69,31 @@ class ValidationReport:
 
 
 def expand_paths(paths: Sequence[Path]) -> Iterator[Path]:
-    """Files as given, and the documents inside folders (sorted, hidden folders skipped)."""
+    """Files as given, and the documents inside folders (sorted, hidden folders skipped).
+
+    A folder holding no document is given back as itself, so that validating it reports
+    that it holds nothing instead of passing silently.
+    """
     for path in paths:
-        if path.is_dir():
-            for root, folders, files in os.walk(path):
-                folders[:] = sorted(f for f in folders if not f.startswith("."))
-                for name in sorted(files):
-                    if name.lower().endswith(DOCUMENT_SUFFIXES):
-                        yield Path(root, name)
-        else:
+        if not path.is_dir():
+            yield path
+            continue
+        found = False
+        for root, folders, files in os.walk(path):
+            folders[:] = sorted(f for f in folders if not f.startswith("."))
+            for name in sorted(files):
+                if name.lower().endswith(DOCUMENT_SUFFIXES):
+                    found = True
+                    yield Path(root, name)
+        if not found:
             yield path
 
 
 def read_document(path: Path, max_bytes: int) -> DocumentSource:
     """Read a file to validate, refusing what no parser should see."""
+    if path.is_dir():
+        suffixes = "/".join(DOCUMENT_SUFFIXES)
+        raise InputError(f"{path}: a folder with no {suffixes} file in it")
     try:
         size = path.stat().st_size
     except FileNotFoundError:

@@ -50,8 +50,10 @@ class PluginFailedError(CloudCraverError):
 
     exit_code = EXIT_PLUGIN_FAILURE
 
-    def __init__(self, message: str, *, user_error: bool = False) -> None:
+    def __init__(self, message: str, *, user_error: bool = False, failure: object = None) -> None:
         super().__init__(message)
+        #: The :class:`~cloudcraver_host.lifecycle.Failure` behind it, when there is one.
+        self.failure = failure
         if user_error:
             self.exit_code = EXIT_USAGE
 

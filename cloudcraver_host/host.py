@@ -836,7 +836,9 @@ class PluginHost:
         if slot.status is PluginStatus.ACTIVATED:
             return
         if slot.failure is not None:
-            raise PluginFailedError(slot.failure.describe(), user_error=slot.failure.user_error)
+            raise PluginFailedError(
+                slot.failure.describe(), user_error=slot.failure.user_error, failure=slot.failure
+            )
         reason = slot.blocked or slot.status.value
         raise PluginFailedError(f"plugin '{slot.name}' cannot answer {hook}: {reason}")
 

@@ -113,7 +113,9 @@ def render_sarif(report: ValidationReport, *, tool_version: str) -> str:
                 index[finding.rule_id] = len(rules)
                 rule: dict[str, Any] = {
                     "id": finding.rule_id,
-                    "shortDescription": {"text": finding.message},
+                    "shortDescription": {
+                        "text": f"{finding.rule_id} ({finding.plugin or 'plugin'})"
+                    },
                     "defaultConfiguration": {"level": _SARIF_LEVEL[Severity(finding.severity)]},
                 }
                 if finding.remediation:

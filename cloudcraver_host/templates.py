@@ -207,8 +207,9 @@ def _read_parameter_file(path: Path) -> dict[str, Any]:
     except InputError:
         raise
     except Exception as exc:
+        reason = " ".join(str(exc).split())  # parsers' messages span lines
         raise InputError(
-            f"--params {path}: not valid {suffix.lstrip('.') or 'JSON'}: {exc}"
+            f"--params {path}: not valid {suffix.lstrip('.') or 'JSON'}: {reason}"
         ) from exc
     if not isinstance(data, dict):
         raise InputError(f"--params {path}: must hold a table/object of parameters")

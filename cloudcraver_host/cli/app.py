@@ -112,14 +112,21 @@ def _run_contributed(ctx: Any, name: str, plugin: str | None) -> None:
     try:
         contributed = _contributed(ctx, plugin)
     except CloudCraverError as error:
-        eprint(f"error: {error}")
-        raise typer.Exit(error.exit_code) from None
+        state = _state(ctx)
+        state.print_error(error)
+        code = max(error.exit_code, state.finish())
+        raise typer.Exit(code) from None
     if name not in contributed:
         eprint(f"error: plugin '{plugin}' declares command '{name}' but does not contribute it")
         raise typer.Exit(3)
     real = _to_click(contributed[name][1])
-    code = real.main(args=list(ctx.args), prog_name=f"cloudcraver {name}", standalone_mode=False)
-    raise typer.Exit(code if isinstance(code, int) else 0)
+    try:
+        code = real.main(
+            args=list(ctx.args), prog_name=f"cloudcraver {name}", standalone_mode=False
+        )
+    finally:
+        final = _state(ctx).finish()  # deactivates plugins; --strict applies here too
+    raise typer.Exit(max(code if isinstance(code, int) else 0, final))
 
 
 def _undeclared_command(ctx: Any, name: str) -> Any:

@@ -37,6 +37,11 @@ def eprint(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def one_line(text: str) -> str:
+    """Messages are one line: a library's multi-line message (a YAML error) is folded."""
+    return " ".join(text.split())
+
+
 @dataclass
 class CliState:
     """The global options of one invocation and the host built from them (lazily)."""
@@ -50,6 +55,7 @@ class CliState:
     _config: LayeredConfig | None = None
     _paths: HostPaths | None = None
     user_errors: int = 0
+    reported: list[Failure] = field(default_factory=list)
 
     @property
     def paths(self) -> HostPaths:
@@ -112,7 +118,14 @@ class CliState:
         host.start()
         return host
 
+    def print_error(self, error: CloudCraverError) -> None:
+        """Print an error once: a plugin failure already reported as it happened is not repeated."""
+        if getattr(error, "failure", None) in self.reported:
+            return
+        eprint(f"error: {one_line(str(error))}")
+
     def _report_failure(self, failure: Failure) -> None:
+        self.reported.append(failure)
         if failure.user_error:
             self.user_errors += 1
             eprint(f"error: {failure.reason}")
@@ -148,15 +161,16 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        ctx = next((a for a in (*args, *kwargs.values()) if isinstance(a, typer.Context)), None)
-        state = state_of(ctx) if ctx is not None else CliState()
+        # Typer passes its click context object, not a typer.Context instance.
+        ctx = kwargs.get("ctx")
+        state = state_of(ctx) if ctx is not None else CliState()  # type: ignore[arg-type]
         code = 0
         try:
             function(*args, **kwargs)
         except typer.Exit as exit_:
             code = exit_.exit_code
         except CloudCraverError as error:
-            eprint(f"error: {error}")
+            state.print_error(error)
             if state.debug:
                 traceback.print_exc()
             code = error.exit_code

@@ -59,7 +59,11 @@ def list_plugins(
         print_json([info.to_dict() for info in infos])
         return
     if not infos:
-        print("No plugins found. Install one with pip, or see: cloudcraver plugin list --all")
+        skipped = len(host.plugins())
+        if skipped:
+            print(f"No plugin is loaded: {skipped} disabled or skipped (see: plugin list --all)")
+        else:
+            print("No plugins found: install one with pip (see docs/writing-plugins.md)")
         return
     rows = [
         [
