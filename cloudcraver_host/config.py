@@ -44,6 +44,7 @@ __all__ = [
     "parse_assignment",
     "parse_setting",
     "parse_value",
+    "set_path",
 ]
 
 ENV_PREFIX = "CLOUDCRAVER_"
@@ -373,7 +374,8 @@ def parse_assignment(
     return tuple(key.split(".")), parse(raw.strip())
 
 
-def _set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
+def set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> dict[str, Any]:
+    """Set ``data[a][b][c] = value`` for ``path`` ``(a, b, c)``, making tables on the way."""
     node = data
     for key in path[:-1]:
         child = node.get(key)
@@ -381,6 +383,7 @@ def _set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
             child = node[key] = {}
         node = child
     node[path[-1]] = value
+    return data
 
 
 def find_project_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -449,7 +452,7 @@ def _environment_layer(environ: Mapping[str, str], base_dir: Path) -> ConfigLaye
             parsed = parse_setting(value)
         else:
             continue
-        _set_path(data, path, parsed)
+        set_path(data, path, parsed)
         origins[path] = f"environment variable {variable}"
     return ConfigLayer("environment", "environment variables", data, origins, base_dir=base_dir)
 
@@ -509,10 +512,10 @@ def load_config(
             raise ConfigError(
                 f"--config {assignment}: keys start with host. or plugins.NAME., got {path[0]!r}"
             )
-        _set_path(option_data, path, value)
+        set_path(option_data, path, value)
         option_origins[path] = f"option --config {assignment}"
     for key, value in (option_settings or {}).items():
-        _set_path(option_data, ("host", key), value)
+        set_path(option_data, ("host", key), value)
         option_origins[("host", key)] = f"option --{key.replace('_', '-')}"
     layers.append(ConfigLayer("options", "command-line options", option_data, option_origins))
     return LayeredConfig(tuple(layers), env, env_name, project[0] if project is not None else None)

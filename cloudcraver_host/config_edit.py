@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .config import set_path
 from .errors import ConfigError
 from .tomlfile import dumps, loads, locked_update_text
 
@@ -24,17 +25,6 @@ _HEADER = re.compile(r"^\s*\[(?!\[)(?P<name>[^\]]+)\]\s*(#.*)?$")
 def _split_dotted(name: str) -> tuple[str, ...]:
     parts = [p.strip() for p in name.split(".")]
     return tuple(p[1:-1] if len(p) > 1 and p[0] == p[-1] and p[0] in "\"'" else p for p in parts)
-
-
-def _set_in(data: dict[str, Any], path: Sequence[str], value: Any) -> dict[str, Any]:
-    node = data
-    for key in path[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    node[path[-1]] = value
-    return data
 
 
 def _edit_text(text: str, path: Sequence[str], value: Any) -> str:
@@ -80,7 +70,7 @@ def set_config_value(file: Path, path: Sequence[str], value: Any) -> None:
     """Set ``path`` (a key path such as ``("plugins", "policy", "x")``) to ``value`` in ``file``."""
 
     def update(text: str) -> str:
-        wanted = _set_in(loads(text, source=str(file)) if text.strip() else {}, path, value)
+        wanted = set_path(loads(text, source=str(file)) if text.strip() else {}, path, value)
         candidate = _edit_text(text, path, value)
         try:
             if loads(candidate, source=str(file)) == wanted:

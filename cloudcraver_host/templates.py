@@ -166,7 +166,7 @@ class ParameterSource:
 
 def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> ParameterSource:
     """Read ``--params FILE`` (JSON, TOML or YAML), then apply ``--set key=value`` on top."""
-    from .config import parse_assignment
+    from .config import parse_assignment, set_path
 
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
@@ -176,13 +176,7 @@ def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> Par
         origins.update(dict.fromkeys(loaded, f"--params {params_file}"))
     for text in assignments:
         path, value = parse_assignment(text, source="--set")
-        node = values
-        for key in path[:-1]:
-            child = node.get(key)
-            if not isinstance(child, dict):
-                child = node[key] = {}
-            node = child
-        node[path[-1]] = value
+        set_path(values, path, value)
         origins[path[0]] = f"--set {text}"
     return ParameterSource(values, origins)
 

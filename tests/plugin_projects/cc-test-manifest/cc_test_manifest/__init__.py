@@ -22,8 +22,9 @@ from cloudcraver_hookspecs import (
 )
 from pydantic import BaseModel
 
+from ._version import __version__  # cc-test-manifest-v2 builds this code with 2.0.0
+
 PLUGIN = "manifest-demo"
-__version__ = "1.0.0"
 
 if os.environ.get("CC_TEST_MARKER_DIR"):
     with open(Path(os.environ["CC_TEST_MARKER_DIR"], f"{PLUGIN}.imported"), "a") as _marker:
