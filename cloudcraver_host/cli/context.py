@@ -148,6 +148,30 @@ class CliState:
         return 0
 
 
+def complete_plugin_names(incomplete: str) -> list[str]:
+    """Shell completion of plugin names (reads metadata and manifests only)."""
+    try:
+        host = CliState().quiet_host()
+        return [name for name in host.names() if name.startswith(incomplete)]
+    except Exception:  # completion must never print an error into the user's shell
+        return []
+
+
+def complete_template_names(incomplete: str) -> list[str]:
+    """Shell completion of template names (from manifests; imports no plugin)."""
+    try:
+        host = CliState().quiet_host()
+        names = {
+            entry.name
+            for name in host.names()
+            if (manifest := host.record(name).manifest) is not None
+            for entry in manifest.templates
+        }
+        return sorted(n for n in names if n.startswith(incomplete))
+    except Exception:
+        return []
+
+
 def state_of(ctx: typer.Context) -> CliState:
     """The :class:`CliState` of this invocation (made with defaults if the root did not run)."""
     root = ctx.find_root()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .context import command, state_of
+from .context import command, complete_plugin_names, state_of
 from .output import print_json, print_table
 
 if TYPE_CHECKING:
@@ -82,7 +82,9 @@ def list_plugins(
 @command
 def plugin_info(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The plugin's name."),
+    name: str = typer.Argument(
+        ..., help="The plugin's name.", autocompletion=complete_plugin_names
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show everything known of one plugin: location, contract, hooks and their order, state."""
@@ -147,7 +149,9 @@ def _set_enabled(ctx: typer.Context, name: str, enabled: bool, as_json: bool) ->
 @command
 def enable(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The plugin's name."),
+    name: str = typer.Argument(
+        ..., help="The plugin's name.", autocompletion=complete_plugin_names
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Enable a plugin (remembered in the state file)."""
@@ -158,7 +162,9 @@ def enable(
 @command
 def disable(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The plugin's name."),
+    name: str = typer.Argument(
+        ..., help="The plugin's name.", autocompletion=complete_plugin_names
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Disable a plugin without uninstalling it; its code is not imported any more."""

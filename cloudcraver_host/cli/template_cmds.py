@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .context import command, state_of
+from .context import command, complete_template_names, state_of
 from .output import print_json, print_table
 
 app = typer.Typer(help="List, inspect and render infrastructure templates.", no_args_is_help=True)
@@ -41,7 +41,9 @@ def list_templates(
 @command
 def template_info(
     ctx: typer.Context,
-    template: str = typer.Argument(..., help="The template's name."),
+    template: str = typer.Argument(
+        ..., help="The template's name.", autocompletion=complete_template_names
+    ),
     plugin: str | None = PLUGIN_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -76,7 +78,9 @@ def template_info(
 @command
 def create(
     ctx: typer.Context,
-    template: str = typer.Argument(..., help="The template to render."),
+    template: str = typer.Argument(
+        ..., help="The template to render.", autocompletion=complete_template_names
+    ),
     name: str = typer.Argument(..., help="The name of what you create (used for resource names)."),
     assignments: list[str] = typer.Option(
         [], "--set", "-s", help='A parameter, KEY=VALUE (VALUE as in TOML: true, 3, ["a"]).'

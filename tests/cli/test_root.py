@@ -133,3 +133,20 @@ def test_debug_from_the_environment(cc: Cli) -> None:
     )
     assert_exit(result, 0)
     assert "trace: activate aws-s3" in result.stderr
+
+
+def test_shell_completion_completes_commands_and_plugin_and_template_names(cc: Cli) -> None:
+    def complete(words: str, index: int) -> list[str]:
+        env = {
+            "_CLOUDCRAVER_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(index),
+        }
+        return cc.with_env(**env)(check=True).stdout.split()
+
+    assert complete("cloudcraver pl", 1) == ["plugin"]
+    assert complete("cloudcraver plugin di", 2) == ["disable"]
+    assert "manifest-demo" in complete("cloudcraver plugin info man", 3)
+    assert complete("cloudcraver template create aws", 3) == ["aws-s3-bucket"]
+    assert cc.imported() == set(), "completion reads manifests only"
+    assert "bash" in cc("--show-completion", "bash", check=True).stdout
