@@ -39,6 +39,16 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def checkov(session: nox.Session) -> None:
+    """checkov in an environment of its own (it pins old dependencies); the tests run it there.
+
+    The tests find it at .nox/checkov/bin/checkov, or wherever CLOUDCRAVER_CHECKOV points.
+    """
+    session.install("checkov>=3.2")
+    session.run("checkov", "--version")
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks: each prints medians and ratios measured side by side in one run."""
     install_project(session)

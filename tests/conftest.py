@@ -5,6 +5,7 @@
 - ``cli_env`` -> :class:`support.harness.CliEnv`: a virtualenv with Cloud Craver and every
   test plugin but ``cc-test-manifest-v2`` installed; ``cli_env.run(*args, home=tmp_path)``
   runs the real ``cloudcraver`` executable in a clean environment.
+- ``checkov`` -> the checkov executable in the environment ``nox -s checkov`` made.
 
 Both are built once per test run, also under pytest-xdist: the first worker builds under a
 file lock in the run's shared temporary folder and the others reuse the result.
@@ -23,6 +24,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # makes `support` importable
 
 from support.harness import CliEnv, Wheelhouse, build_cli_env, build_wheelhouse
+from support.tools import checkov_executable
 
 T = TypeVar("T", CliEnv, Wheelhouse)
 
@@ -70,3 +72,9 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheelhouse) ->
         lambda root: build_cli_env(root, wheelhouse),
         CliEnv.from_json,
     )
+
+
+@pytest.fixture(scope="session")
+def checkov() -> Path:
+    """The checkov executable, in the environment ``nox -s checkov`` made for it."""
+    return checkov_executable()
