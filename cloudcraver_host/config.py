@@ -62,29 +62,53 @@ _SHORTCUTS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def _host_settings_class() -> type[BaseModel]:
-    # pydantic is imported only by commands that read host settings, not by `--help`.
-    from pydantic import BaseModel, ConfigDict, Field
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
-    class HostSettingsModel(BaseModel):
-        """The ``[host]`` table."""
 
-        model_config = ConfigDict(extra="forbid")
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError("expected true or false")
 
-        strict: bool = Field(False, description="Any plugin failure makes the command exit 3.")
-        safe_mode: bool = Field(False, description="Load no third-party plugin.")
-        only: list[str] | None = Field(
-            None, description="Load only these plugins (CLOUDCRAVER_PLUGINS=a,b)."
-        )
-        plugin_paths: list[str] = Field(
-            default_factory=list,
-            description="Folders, wheels and project checkouts to look for plugins in.",
-        )
-        max_document_bytes: int = Field(
-            10 * 1024 * 1024, gt=0, description="Largest file `validate` reads."
-        )
 
-    return HostSettingsModel
+def _as_names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # `--config host.only=a,b`
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ValueError('expected a list of plugin names, such as ["aws-s3", "policy"]')
+
+
+def _as_positive_int(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueError("expected a whole number greater than 0")
+
+
+def _as_paths(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise ValueError('expected a list of paths, such as ["../my-plugin"]')
+
+
+#: The ``[host]`` keys and how each value is checked. Checked by hand, not by pydantic:
+#: every command reads them, and ``--help`` must not pay for importing pydantic.
+_HOST_KEYS: dict[str, Any] = {
+    "strict": _as_bool,
+    "safe_mode": _as_bool,
+    "only": _as_names,
+    "plugin_paths": _as_paths,
+    "max_document_bytes": _as_positive_int,
+}
 
 
 @dataclass(frozen=True)
@@ -180,20 +204,30 @@ class LayeredConfig:
 
     def host_settings(self) -> HostSettings:
         """The validated ``[host]`` table."""
-        from pydantic import ValidationError
-
         raw = self._resolve(self.merged().get("host", {}), ("host",))
-        try:
-            model = _host_settings_class().model_validate(raw)
-        except ValidationError as exc:
-            raise self.validation_error("host settings", ("host",), exc) from None
-        values = model.model_dump()
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            check = _HOST_KEYS.get(key)
+            origin = self.origin(("host", key))
+            where = f"set in {origin}" if origin else "set"
+            if check is None:
+                raise ConfigError(
+                    f"invalid configuration for host settings: unknown key host.{key} ({where}); "
+                    f"the keys are {', '.join(_HOST_KEYS)}"
+                )
+            try:
+                values[key] = check(value)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"invalid configuration for host settings: host.{key} = {value!r} "
+                    f"({where}): {exc}"
+                ) from None
         return HostSettings(
-            strict=values["strict"],
-            safe_mode=values["safe_mode"],
-            only=tuple(values["only"]) if values["only"] is not None else None,
+            strict=values.get("strict", False),
+            safe_mode=values.get("safe_mode", False),
+            only=values.get("only"),
             plugin_paths=tuple(self._plugin_paths()),
-            max_document_bytes=values["max_document_bytes"],
+            max_document_bytes=values.get("max_document_bytes", HostSettings.max_document_bytes),
         )
 
     def validate_plugin(self, name: str, model: type[BaseModel]) -> BaseModel:
@@ -211,19 +245,33 @@ class LayeredConfig:
         """A one-line :class:`ConfigError` for ``exc``'s first error: file, key, expectation."""
         first = exc.errors()[0]
         key_path = (*prefix, *(str(part) for part in first["loc"]))
+        kind = {"missing": "missing", "extra_forbidden": "unknown"}.get(first["type"], "bad")
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more)" if more else ""
+        message = first["msg"].removeprefix("Value error, ") + tail
+        return ConfigError(self.problem(what, key_path, message, first.get("input"), kind))
+
+    def problem(
+        self, what: str, key_path: tuple[str, ...], expected: str, value: Any, kind: str = "bad"
+    ) -> str:
+        """One line on a bad configuration value.
+
+        It names the key, the value, where it is set and what is expected; ``kind`` is
+        ``bad``, ``missing`` or ``unknown`` (key).
+        """
         key = ".".join(key_path)
         origin = self.origin(key_path)
-        if first["type"] == "missing":
-            where = "no configuration layer sets it"
-        elif first["type"] == "extra_forbidden":
-            where = f"set in {origin}" if origin else "set"
-            return ConfigError(
+        if kind == "missing":
+            return (
+                f"invalid configuration for {what}: {key} is required; "
+                "no configuration layer sets it"
+            )
+        where = f"set in {origin}" if origin else ("set" if kind == "unknown" else "default value")
+        if kind == "unknown":
+            return (
                 f"invalid configuration for {what}: unknown key {key} ({where}); "
                 "remove it or check its spelling"
             )
-        else:
-            where = f"set in {origin}" if origin else "default value"
-        value = first.get("input")
         raw = self._raw(key_path)
         if self._is_secret(key_path):
             shown = REDACTED
@@ -231,12 +279,29 @@ class LayeredConfig:
             shown = repr(_redact(raw, ()))  # the reference as written, never its value
         else:
             shown = repr(value)
-        more = len(exc.errors()) - 1
-        tail = f" (and {more} more)" if more else ""
-        return ConfigError(
-            f"invalid configuration for {what}: {key} = {shown} ({where}): "
-            f"{first['msg'].removeprefix('Value error, ')}{tail}"
-        )
+        return f"invalid configuration for {what}: {key} = {shown} ({where}): {expected}"
+
+    def schema_errors(self, name: str, schema: Mapping[str, Any]) -> list[str]:
+        """Every way the plugin's section breaks ``schema`` (its manifest's config schema)."""
+        from .schema_check import schema_problems
+
+        section = self.plugin_section(name)
+        prefix = ("plugins", normalize_name(name))
+        messages = []
+        for key, expected in schema_problems(schema, section):
+            key_path = (*prefix, *key.split(".")) if key else prefix
+            node: Any = section
+            for part in key_path[2:]:
+                node = node.get(part) if isinstance(node, Mapping) else None
+            kind = (
+                "missing"
+                if expected.startswith("required")
+                else "unknown"
+                if expected.startswith("unknown key")
+                else "bad"
+            )
+            messages.append(self.problem(f"plugin '{name}'", key_path, expected, node, kind))
+        return messages
 
     def redacted(self) -> dict[str, Any]:
         """The merged configuration as it may be shown: secrets and ``${VAR}`` values hidden."""

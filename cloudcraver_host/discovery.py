@@ -21,13 +21,13 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from cloudcraver_hookspecs import ENTRY_POINT_GROUP, MANIFEST_ENTRY_POINT_GROUP
 
-from .manifest import Manifest, ManifestError, normalize_name, parse_manifest
+from .declaration import Declaration
+from .names import normalize_name
 
 __all__ = ["DiscoveryResult", "PluginRecord", "discover", "first_party_distribution"]
 
@@ -54,9 +54,11 @@ class PluginRecord:
     :param kind: ``environment``, ``wheel``, ``checkout`` or ``directory``.
     :param location: where it was found, as shown to users.
     :param import_path: a folder or wheel to put on ``sys.path`` before importing, if any.
-    :param manifest: the parsed manifest, if the plugin ships one.
+    :param manifest: what the plugin's manifest declares, if it ships one.
     :param manifest_error: why the manifest could not be used, if it could not.
     :param contract: the contract range the plugin declares, if any.
+    :param contract_compatible: whether this host's contract version is in that range
+        (worked out once by discovery, so cached results need no version parsing).
     :param first_party: whether it comes with Cloud Craver itself.
     """
 
@@ -67,9 +69,10 @@ class PluginRecord:
     kind: str
     location: str
     import_path: str | None = None
-    manifest: Manifest | None = None
+    manifest: Declaration | None = None
     manifest_error: str | None = None
     contract: str | None = None
+    contract_compatible: bool | None = None
     first_party: bool = False
 
     @property
@@ -89,6 +92,8 @@ class DiscoveryResult:
 
     records: list[PluginRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Files read on disk (manifests, schemas): a cached result is stale if one changes.
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,13 +120,46 @@ def discover(plugin_paths: Sequence[Path] = (), *, environment: bool = True) -> 
     for path in plugin_paths:
         views.extend(_path_views(path, result.warnings))
     for view in views:
-        found.extend(_records_of(view, result.warnings))
-    result.records = _resolve_duplicates(found, result.warnings)
+        recorded = replace(view, read_package_file=_recording(view.read_package_file, result.files))
+        found.extend(_records_of(recorded, result.warnings))
+    result.records = [_with_compatibility(r) for r in _resolve_duplicates(found, result.warnings)]
     return result
+
+
+def _with_compatibility(record: PluginRecord) -> PluginRecord:
+    return replace(record, contract_compatible=contract_compatible(record.contract))
+
+
+def contract_compatible(contract: str | None) -> bool | None:
+    """Whether this host's contract version is in ``contract`` (``None``: no range given)."""
+    if not contract:
+        return None
+    from cloudcraver_hookspecs import CONTRACT_VERSION
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    try:
+        return Version(CONTRACT_VERSION) in SpecifierSet(contract)
+    except InvalidSpecifier:
+        return False
+
+
+def _recording(
+    read: Callable[[str], tuple[str, str]], files: list[str]
+) -> Callable[[str], tuple[str, str]]:
+    def read_and_record(relative: str) -> tuple[str, str]:
+        text, shown = read(relative)
+        if "!/" not in shown:  # a file inside a wheel changes only with the wheel
+            files.append(shown)
+        return text, shown
+
+    return read_and_record
 
 
 def _environment_views() -> Iterator[_DistributionView]:
     seen: set[str] = set()
+    from importlib import metadata  # only when the cache misses: it costs ~15 ms
+
     for dist in metadata.distributions():
         entry_points = [
             (ep.group, ep.name, ep.value)
@@ -185,6 +223,8 @@ def _path_views(path: Path, warnings: list[str]) -> Iterator[_DistributionView]:
 
 
 def _directory_views(folder: Path) -> Iterator[_DistributionView]:
+    from importlib import metadata
+
     for dist in metadata.distributions(path=[str(folder)]):
         entry_points = [
             (ep.group, ep.name, ep.value)
@@ -205,6 +245,8 @@ def _directory_views(folder: Path) -> Iterator[_DistributionView]:
 
 
 def _wheel_views(wheel: Path, warnings: list[str]) -> Iterator[_DistributionView]:
+    from importlib import metadata
+
     try:
         archive = zipfile.ZipFile(wheel)
         dist_info = sorted(
@@ -341,14 +383,17 @@ def _with_manifest(record: PluginRecord, reference: str, view: _DistributionView
         error = f"cannot read its manifest {relative} ({exc}); reinstall {view.name or record.name}"
         return replace(record, manifest_error=error)
     manifest_dir = relative.rsplit("/", 1)[0]
+    from .manifest import ManifestError, parse_manifest  # pydantic: only when reading a manifest
+
     try:
-        manifest = parse_manifest(
+        parsed = parse_manifest(
             text,
             source=source,
             read_relative=lambda rel: view.read_package_file(f"{manifest_dir}/{rel}")[0],
         )
     except ManifestError as exc:
         return replace(record, manifest_error=str(exc))
+    manifest = parsed.declaration()
     if normalize_name(manifest.name) != record.key:
         error = (
             f"{source}: name {manifest.name!r} differs from the entry point name {record.name!r}"

@@ -23,21 +23,15 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-from cloudcraver_hookspecs import (
-    CONTRACT_VERSION,
-    ENTRY_POINT_GROUP,
-    PROJECT_NAME,
-    PluginInputError,
-    hook_table,
-    specs,
-)
+from cloudcraver_hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP
 
 from .config import HostSettings, LayeredConfig, load_config
 from .discovery import DiscoveryResult, PluginRecord, discover, ensure_importable
+from .discovery_cache import DiscoveryCache
 from .errors import InputError, PluginCallError, PluginFailedError
+from .learned import LearnedFacts
 from .lifecycle import Failure, PluginInfo, PluginStatus, Stage
-from .manifest import normalize_name
+from .names import normalize_name
 from .ordering import activation_order, call_order, dependency_cycles
 from .paths import HostPaths
 from .relay import (
@@ -53,6 +47,8 @@ from .state import LastFailure, PluginStateStore, StateSnapshot
 
 if TYPE_CHECKING:
     import asyncio
+
+    import pluggy
 
 __all__ = ["PluginHost"]
 
@@ -99,7 +95,11 @@ class PluginHost:
     :param settings: the host settings; default: read from ``config``.
     :param state: where enabled/disabled state and last failures persist; ``None`` keeps
         everything in memory (for host applications that manage plugins themselves).
-    :param discovery: discovery results to use instead of discovering (tests, caches).
+    :param discovery: discovery results to use instead of discovering (tests).
+    :param cache: where to keep discovery results between runs (see
+        :mod:`cloudcraver_host.discovery_cache`); ``None`` discovers every time.
+    :param learned: where to remember what plugins without a manifest turned out to
+        offer, for listings that must not import them (:mod:`cloudcraver_host.learned`).
     :param environment: whether to discover plugins installed in the environment.
     :param on_failure: called once with each plugin failure as it happens.
     :param trace: called with a line for each plugin load, activation and hook call
@@ -113,6 +113,8 @@ class PluginHost:
         settings: HostSettings | None = None,
         state: PluginStateStore | None = None,
         discovery: DiscoveryResult | None = None,
+        cache: DiscoveryCache | None = None,
+        learned: LearnedFacts | None = None,
         environment: bool = True,
         on_failure: Callable[[Failure], None] | None = None,
         trace: Callable[[str], None] | None = None,
@@ -120,8 +122,7 @@ class PluginHost:
         # Without a configuration given, none is read: a library host is explicit.
         self.config = config if config is not None else LayeredConfig((), dict(os.environ))
         self.settings = settings if settings is not None else self.config.host_settings()
-        self.pm = pluggy.PluginManager(PROJECT_NAME)
-        self.pm.add_hookspecs(specs)
+        self._pm: pluggy.PluginManager | None = None
         #: ``host.hook.NAME(**kwargs)``: call a hook (sync).
         self.hook = HookRelay(self)
         #: ``await host.ahook.NAME(**kwargs)``: call a hook from async code.
@@ -133,6 +134,8 @@ class PluginHost:
         self._state = state
         self._snapshot = StateSnapshot()
         self._discovery = discovery
+        self._cache = cache
+        self._learned = learned
         self._environment = environment
         self._on_failure = on_failure
         self._trace = trace
@@ -144,6 +147,25 @@ class PluginHost:
         self._started = False
 
     # ------------------------------------------------------------------ construction
+
+    @staticmethod
+    def _pluggy() -> Any:
+        import pluggy
+
+        return pluggy
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy plugin manager holding the loaded plugins' implementations.
+
+        Made on first use: listing commands that load no plugin never import pluggy.
+        """
+        if self._pm is None:
+            from cloudcraver_hookspecs import PROJECT_NAME, specs
+
+            self._pm = self._pluggy().PluginManager(PROJECT_NAME)
+            self._pm.add_hookspecs(specs)
+        return self._pm
 
     @classmethod
     def from_environment(
@@ -168,6 +190,8 @@ class PluginHost:
             option_settings=option_settings,
         )
         kwargs.setdefault("state", PluginStateStore(paths.state_file))
+        kwargs.setdefault("cache", DiscoveryCache(paths.cache_dir))
+        kwargs.setdefault("learned", LearnedFacts(paths.cache_dir))
         return cls(config=config, **kwargs)
 
     def __enter__(self) -> PluginHost:
@@ -194,9 +218,12 @@ class PluginHost:
         if self._started:
             return
         self._started = True
-        found = self._discovery or discover(
-            self.settings.plugin_paths, environment=self._environment
-        )
+        if self._discovery is not None:
+            found = self._discovery
+        elif self._cache is not None:
+            found = self._cache.discover(self.settings.plugin_paths, environment=self._environment)
+        else:
+            found = discover(self.settings.plugin_paths, environment=self._environment)
         self.warnings.extend(found.warnings)
         if self._state is not None:
             self._snapshot = self._state.load()
@@ -217,11 +244,7 @@ class PluginHost:
         slot.blocked = self._block_reason(slot, first_party)
         if record.manifest is not None:
             slot.hooks = frozenset(record.manifest.hooks)
-            from packaging.requirements import Requirement
-
-            for text in record.manifest.requires:
-                requirement = Requirement(text)
-                slot.requires[normalize_name(requirement.name)] = str(requirement.specifier)
+            slot.requires.update(record.manifest.required)
         self._slots[record.key] = slot
         return slot
 
@@ -238,9 +261,6 @@ class PluginHost:
 
     def _validate(self) -> None:
         """(Re)validate every plugin that is not loaded; reports each failure once."""
-        from packaging.specifiers import SpecifierSet
-        from packaging.version import Version
-
         for slot in self._slots.values():
             if slot.blocked is not None or slot.status in _LOADED:
                 continue
@@ -251,7 +271,7 @@ class PluginHost:
             record = slot.record
             if record.manifest_error:
                 self._fail(slot, Stage.VALIDATE, record.manifest_error)
-            elif record.contract and Version(CONTRACT_VERSION) not in SpecifierSet(record.contract):
+            elif record.contract and not _compatible(record):
                 self._fail(
                     slot,
                     Stage.VALIDATE,
@@ -396,17 +416,34 @@ class PluginHost:
         if problem is None:
             try:
                 self.pm.register(obj, name=slot.name)
-            except (pluggy.PluginValidationError, ValueError) as error:
+            except (self._pluggy().PluginValidationError, ValueError) as error:
                 problem = _describe(error)
         if problem is not None:
             self._fail(slot, Stage.LOAD, problem)
             return False
         slot.plugin, slot.hooks, slot.status = obj, hooks, PluginStatus.LOADED
         self._plans.clear()
+        if slot.record.manifest is None and slot.instance is None:
+            self.remember(slot.name, "hooks", sorted(hooks))
         return True
+
+    def learned(self, name: str, fact: str) -> Any:
+        """What the host saw of a plugin without a manifest at its last load (or ``None``)."""
+        slot = self._slot(name)
+        if self._learned is None or slot.record.manifest is not None:
+            return None
+        return self._learned.get(slot.record, fact)
+
+    def remember(self, name: str, fact: str, value: Any) -> None:
+        """Keep a fact about a plugin without a manifest for later listings."""
+        slot = self._slot(name)
+        if self._learned is not None and slot.record.manifest is None:
+            self._learned.put(slot.record, fact, value)
 
     def _check_implementations(self, slot: _Slot, obj: object) -> tuple[str | None, frozenset[str]]:
         import inspect
+
+        from cloudcraver_hookspecs import hook_table
 
         table = hook_table()
         found: set[str] = set()
@@ -638,6 +675,8 @@ class PluginHost:
         return self._loop.run_until_complete(coroutine)
 
     def _hook_failed(self, plugin: str, hook: str, error: Exception) -> None:
+        from cloudcraver_hookspecs import PluginInputError
+
         if isinstance(error, PluginInputError):
             raise InputError(f"{error} (plugin '{plugin}')") from error
         slot = self._slots.get(normalize_name(plugin))
@@ -984,9 +1023,24 @@ class PluginHost:
 
     # ------------------------------------------------------------------ snapshots
 
+    def _known_hooks(self, slot: _Slot) -> tuple[frozenset[str] | None, str]:
+        """The plugin's hooks and where that knowledge comes from."""
+        if slot.record.manifest is not None:
+            return frozenset(slot.record.manifest.hooks), "manifest"
+        if slot.hooks is not None:
+            return slot.hooks, "code"
+        seen = self._learned.get(slot.record, "hooks") if self._learned else None
+        if isinstance(seen, list):
+            return frozenset(seen), "last load"
+        return None, "unknown"
+
     def _info(self, slot: _Slot) -> PluginInfo:
         record, manifest = slot.record, slot.record.manifest
         last = self._snapshot.failures.get(record.key)
+        hooks, hooks_source = self._known_hooks(slot)
+        seen_templates = (
+            self._learned.get(record, "templates") if self._learned and not manifest else None
+        )
         return PluginInfo(
             name=slot.name,
             version=record.version,
@@ -1008,25 +1062,26 @@ class PluginHost:
             },
             has_manifest=manifest is not None,
             contract=record.contract,
-            hooks=None if slot.hooks is None else tuple(sorted(slot.hooks)),
+            hooks=None if hooks is None else tuple(sorted(hooks)),
+            hooks_source=hooks_source,
             hook_positions=self._positions(slot),
-            templates=tuple(t.name for t in manifest.templates) if manifest else (),
+            templates=tuple(t.name for t in manifest.templates)
+            if manifest
+            else tuple(t["name"] for t in seen_templates or ()),
             commands=tuple(c.name for c in manifest.commands) if manifest else (),
-            permissions={
-                key: list(value)
-                for key, value in (manifest.permissions.model_dump().items() if manifest else ())
-                if value
-            },
+            permissions=manifest.permissions.as_dict() if manifest else {},
             requires=tuple(manifest.requires) if manifest else tuple(slot.requires),
             description=manifest.description if manifest else "",
         )
 
     def _positions(self, slot: _Slot) -> dict[str, tuple[int, int]]:
         """Where ``slot`` stands in each of its hooks' call order (from what is known now)."""
-        if not slot.hooks:
+        hooks = self._known_hooks(slot)[0]
+        if not hooks:
             return {}
+        known = {other.name: self._known_hooks(other)[0] for other in self._slots.values()}
         positions: dict[str, tuple[int, int]] = {}
-        for hook in sorted(slot.hooks):
+        for hook in sorted(hooks):
             if hook in _PER_PLUGIN_ONLY:
                 continue
             group = self._impl_groups(hook)
@@ -1038,7 +1093,7 @@ class PluginHost:
                         other.name,
                     )
                     for other in self._slots.values()
-                    if other.hooks is not None and hook in other.hooks and other.runnable
+                    if hook in (known[other.name] or ()) and other.runnable
                 ),
             )
             names = [name for _, _, name in peers]
@@ -1047,6 +1102,8 @@ class PluginHost:
         return positions
 
     def _impl_groups(self, hook: str) -> dict[str, int]:
+        if self._pm is None:  # nothing loaded yet: every implementation is in the middle group
+            return {}
         return {
             impl.plugin_name: 0 if impl.tryfirst else 2 if impl.trylast else 1
             for impl in getattr(self.pm.hook, hook).get_hookimpls()
@@ -1058,6 +1115,14 @@ class _Failed:
 
 
 _FAILED: Any = _Failed()
+
+
+def _compatible(record: PluginRecord) -> bool:
+    if record.contract_compatible is not None:
+        return record.contract_compatible
+    from .discovery import contract_compatible
+
+    return bool(contract_compatible(record.contract))
 
 
 def _is_awaitable(value: Any) -> bool:

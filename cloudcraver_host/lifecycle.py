@@ -94,7 +94,9 @@ class PluginInfo:
     :param last_failure: how it failed the last time any command saw it fail (persisted).
     :param has_manifest: whether it ships a manifest.
     :param contract: the contract range it declares, if any.
-    :param hooks: the hooks it implements, when known (from its manifest or its code).
+    :param hooks: the hooks it implements, when known.
+    :param hooks_source: where that is known from: ``manifest``, ``code`` (loaded now),
+        ``last load`` (seen when a command last loaded it), or ``unknown``.
     :param hook_positions: for each hook, its 1-based place in the call order and the
         number of implementations, when known.
     :param templates: the templates it offers.
@@ -118,6 +120,7 @@ class PluginInfo:
     has_manifest: bool
     contract: str | None
     hooks: tuple[str, ...] | None
+    hooks_source: str
     hook_positions: dict[str, tuple[int, int]]
     templates: tuple[str, ...]
     commands: tuple[str, ...]
@@ -148,6 +151,7 @@ class PluginInfo:
             "has_manifest": self.has_manifest,
             "contract": self.contract,
             "hooks": None if self.hooks is None else list(self.hooks),
+            "hooks_source": self.hooks_source,
             "call_order": {
                 hook: {"position": pos, "of": total}
                 for hook, (pos, total) in self.hook_positions.items()

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .declaration import Declaration, DeclaredCommand, DeclaredPermissions, DeclaredTemplate
 from .errors import InputError
 from .names import normalize_name
 
@@ -161,11 +162,51 @@ class Manifest(_Strict):
                 raise ValueError(f"declares {kind} but not the hook(s) {', '.join(missing)}")
         return self
 
+    def declaration(self) -> Declaration:
+        """The manifest as plain data, for the host, the CLI and the discovery cache."""
+        permissions = self.permissions
+        return Declaration(
+            name=self.name,
+            contract=self.contract,
+            hooks=tuple(self.hooks),
+            version=self.version,
+            description=self.description,
+            requires=tuple(self.requires),
+            required=tuple(_parse_requirement(text) for text in self.requires),
+            permissions=DeclaredPermissions(
+                network=permissions.network,
+                read=permissions.read,
+                write=permissions.write,
+                run=permissions.run,
+                env=permissions.env,
+            ),
+            config_schema=self.config_schema,
+            templates=tuple(
+                DeclaredTemplate(
+                    t.name,
+                    t.provider,
+                    t.output_format,
+                    t.description,
+                    tuple(t.formats),
+                    dict(t.parameters),
+                )
+                for t in self.templates
+            ),
+            commands=tuple(DeclaredCommand(c.name, c.help) for c in self.commands),
+        )
+
     def requirement_names(self) -> list[str]:
         """The names of the plugins this one requires, normalised."""
         from packaging.requirements import Requirement
 
         return [normalize_name(Requirement(text).name) for text in self.requires]
+
+
+def _parse_requirement(text: str) -> tuple[str, str]:
+    from packaging.requirements import Requirement
+
+    requirement = Requirement(text)
+    return normalize_name(requirement.name), str(requirement.specifier)
 
 
 def _inline_references(

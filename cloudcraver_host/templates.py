@@ -69,8 +69,13 @@ class TemplateOffer:
         }
 
 
-def list_templates(host: PluginHost) -> list[TemplateOffer]:
-    """Every template offered by a plugin that may run, by name then plugin."""
+def list_templates(host: PluginHost, *, load: bool = False) -> list[TemplateOffer]:
+    """Every template offered by a plugin that may run, by name then plugin.
+
+    Templates come from manifests. A plugin without a manifest is represented by what it
+    contributed when it was last asked; one never asked is imported and asked only with
+    ``load``, and the answer is remembered (see :mod:`cloudcraver_host.learned`).
+    """
     offers: list[TemplateOffer] = []
     for info in host.plugins():
         if info.blocked is not None or info.status is PluginStatus.FAILED:
@@ -90,10 +95,32 @@ def list_templates(host: PluginHost) -> list[TemplateOffer]:
                 for t in manifest.templates
             )
         elif info.hooks is None or "contribute_templates" in info.hooks:
-            offers.extend(
-                _offer(info.name, d) for d in _descriptors(host, info.name, required=False)
-            )
+            offers.extend(_unmanifested_offers(host, info.name, load=load))
     return sorted(offers, key=lambda o: (o.name, o.plugin))
+
+
+def unlisted_plugins(host: PluginHost) -> list[str]:
+    """Plugins without a manifest whose templates are unknown until they are loaded."""
+    return [
+        info.name
+        for info in host.plugins()
+        if info.blocked is None
+        and info.status is not PluginStatus.FAILED
+        and not info.has_manifest
+        and host.learned(info.name, "templates") is None
+    ]
+
+
+def _unmanifested_offers(host: PluginHost, plugin: str, *, load: bool) -> list[TemplateOffer]:
+    seen = host.learned(plugin, "templates")
+    if isinstance(seen, list):
+        return [TemplateOffer(**{**t, "formats": tuple(t["formats"])}) for t in seen]
+    if not load:
+        return []
+    offers = [_offer(plugin, d) for d in _descriptors(host, plugin, required=False)]
+    if host.info(plugin).failure is None:
+        host.remember(plugin, "templates", [o.to_dict() for o in offers])
+    return offers
 
 
 def _offer(plugin: str, descriptor: TemplateDescriptor) -> TemplateOffer:
@@ -128,12 +155,15 @@ def _descriptors(host: PluginHost, plugin: str, *, required: bool) -> list[Templ
     return []
 
 
-def find_template(host: PluginHost, name: str, plugin: str | None = None) -> TemplateOffer:
+def find_template(
+    host: PluginHost, name: str, plugin: str | None = None, *, load: bool = False
+) -> TemplateOffer:
     """The offer for ``name`` (from ``plugin`` if given).
 
+    :param load: import plugins without a manifest whose templates are not known yet.
     :raises InputError: if no plugin offers it, or several do and ``plugin`` is not given.
     """
-    offers = list_templates(host)
+    offers = list_templates(host, load=load)
     matching = [o for o in offers if o.name == name]
     if plugin is not None:
         host.info(plugin)  # unknown plugin -> a clear error
@@ -220,7 +250,7 @@ def render_template(
     plugin: str | None = None,
 ) -> RenderedTemplate:
     """Validate ``parameters`` for ``template`` and have its plugin render it."""
-    offer = find_template(host, template, plugin)
+    offer = find_template(host, template, plugin, load=True)
     if output not in offer.formats:
         raise InputError(
             f"template '{template}' renders {', '.join(offer.formats)}, not {output!r}; "

@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from .context import CliState, state_of
+from .output import new_typer
 
 __all__ = ["build_app"]
 
@@ -79,7 +80,7 @@ def _to_click(item: Any) -> Any:
     if isinstance(target, typer.Typer):
         built = typer.main.get_command(target)
     else:
-        single = typer.Typer(add_completion=False)
+        single = new_typer(add_completion=False)
         single.command(name=item.name, help=item.help)(target)
         built = typer.main.get_command(single)
     built.name = item.name
@@ -89,7 +90,7 @@ def _to_click(item: Any) -> Any:
 def _lazy_command(name: str, declared: tuple[str, str]) -> Any:
     """A stand-in listed by ``--help`` that imports its plugin only when it runs."""
     plugin, help_text = declared
-    single = typer.Typer(add_completion=False)
+    single = new_typer(add_completion=False)
 
     @single.command(
         name=name,
@@ -154,7 +155,7 @@ def build_app() -> typer.Typer:
     """The root Typer application with every built-in command."""
     from . import config_cmds, plugin_cmds, template_cmds, validate_cmd
 
-    app = typer.Typer(
+    app = new_typer(
         cls=_PluginCommandGroup,
         help="Generate and check cloud infrastructure templates with plugins.",
         no_args_is_help=True,

@@ -8,10 +8,10 @@ from typing import Any
 import typer
 
 from ..errors import ConfigError, InputError
-from .context import command, state_of
-from .output import print_json, print_table
+from .context import command, eprint, state_of
+from .output import new_typer, print_json, print_table
 
-app = typer.Typer(help="Show, read, change and check the configuration.", no_args_is_help=True)
+app = new_typer(help="Show, read, change and check the configuration.", no_args_is_help=True)
 
 
 def _flatten(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
@@ -116,18 +116,44 @@ def set_value(
 
 @app.command("validate")
 @command
-def validate_config(ctx: typer.Context) -> None:
-    """Check the host settings and every enabled plugin's configuration against its model."""
+def validate_config(
+    ctx: typer.Context,
+    load: bool = typer.Option(
+        False,
+        "--load",
+        help="Also import and activate plugins, so their own models check everything "
+        "(a manifest's schema cannot express a model's own rules).",
+    ),
+) -> None:
+    """Check the host settings, and each enabled plugin's table against its manifest's schema.
+
+    Imports no plugin unless --load is given.
+    """
     state = state_of(ctx)
     state.config.host_settings()
     host = state.host()
-    errors = 0
+    problems: list[str] = []
+    unchecked: list[str] = []
     for info in host.plugins():
         if info.blocked is not None or info.failure is not None:
             continue
-        activated = host.activate(info.name)
-        if activated.failure is not None and activated.failure.user_error:
-            errors += 1
-    if errors:
-        raise ConfigError(f"{errors} plugin configuration(s) invalid (see the lines above)")
+        if load:
+            activated = host.activate(info.name)
+            if activated.failure is not None and activated.failure.user_error:
+                problems.append(activated.failure.reason)  # printed as it happened
+            continue
+        manifest = host.record(info.name).manifest
+        if manifest is None or manifest.config_schema is None:
+            unchecked.append(info.name)
+            continue
+        for message in state.config.schema_errors(info.name, manifest.config_schema):
+            eprint(f"error: {message}")
+            problems.append(message)
+    if unchecked:
+        eprint(
+            f"note: not checked without --load: {', '.join(unchecked)} "
+            "(no config schema in a manifest)"
+        )
+    if problems:
+        raise ConfigError(f"{len(problems)} invalid configuration value(s) (see above)")
     print("configuration is valid")

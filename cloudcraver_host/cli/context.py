@@ -92,12 +92,16 @@ class CliState:
     def host(self) -> PluginHost:
         """The plugin host, started, its warnings printed once."""
         if self._host is None:
+            from ..discovery_cache import DiscoveryCache
             from ..host import PluginHost
+            from ..learned import LearnedFacts
             from ..state import PluginStateStore
 
             self._host = PluginHost(
                 config=self.config,
                 state=PluginStateStore(self.paths.state_file),
+                cache=DiscoveryCache(self.paths.cache_dir),
+                learned=LearnedFacts(self.paths.cache_dir),
                 on_failure=self._report_failure,
                 trace=(lambda line: eprint(f"trace: {line}")) if self.debug else None,
             )
@@ -110,11 +114,18 @@ class CliState:
         """A host that only reads manifests (for ``--help``): it prints and records nothing."""
         if self._host is not None:
             return self._host
+        from ..discovery_cache import DiscoveryCache
         from ..host import PluginHost
+        from ..learned import LearnedFacts
         from ..state import PluginStateStore
 
         store = PluginStateStore(self.paths.state_file, read_only=True)
-        host = PluginHost(config=self.config, state=store)
+        host = PluginHost(
+            config=self.config,
+            state=store,
+            cache=DiscoveryCache(self.paths.cache_dir),
+            learned=LearnedFacts(self.paths.cache_dir),
+        )
         host.start()
         return host
 

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["print_json", "print_table"]
+import typer
+
+__all__ = ["new_typer", "print_json", "print_table"]
+
+
+def new_typer(**options: Any) -> typer.Typer:
+    """A Typer application that renders help with rich only for a terminal.
+
+    Typer's rich help costs ~0.1 s of imports; piped or captured help is read by programs
+    and pagers, for which click's plain help is as good.
+    """
+    options.setdefault("rich_markup_mode", "rich" if sys.stdout.isatty() else None)
+    return typer.Typer(**options)
 
 
 def print_json(data: Any) -> None:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from .context import command, complete_plugin_names, state_of
-from .output import print_json, print_table
+from .output import new_typer, print_json, print_table
 
 if TYPE_CHECKING:
     from ..host import PluginHost
     from ..lifecycle import PluginInfo
 
-app = typer.Typer(help="List, inspect, enable and disable plugins.", no_args_is_help=True)
+app = new_typer(help="List, inspect, enable and disable plugins.", no_args_is_help=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -31,9 +31,16 @@ def status_text(info: PluginInfo) -> str:
     return info.status.value
 
 
+LOAD_OPTION = typer.Option(
+    False,
+    "--load",
+    help="Import enabled plugins that have no manifest to learn their hooks (listing "
+    "otherwise imports no plugin code and shows what was seen at their last load).",
+)
+
+
 def _learn_hooks(host: PluginHost, infos: list[PluginInfo]) -> list[PluginInfo]:
-    # A plugin without a manifest states its hooks only in code: import it (enabled ones
-    # only) so the listing is true, including an import failure.
+    """Import the enabled plugins without a manifest, so their hooks (or failure) are known."""
     return [
         host.load(info.name)
         if info.hooks is None and info.blocked is None and info.failure is None
@@ -49,12 +56,14 @@ def list_plugins(
     show_all: bool = typer.Option(
         False, "--all", help="Also show disabled plugins and those skipped by safe mode."
     ),
+    load: bool = LOAD_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List the plugins found, with version, status and origin."""
+    """List the plugins found, with version, status and origin (imports no plugin)."""
     host = state_of(ctx).host()
     infos = [i for i in host.plugins() if show_all or i.blocked is None]
-    infos = _learn_hooks(host, infos)
+    if load:
+        infos = _learn_hooks(host, infos)
     if as_json:
         print_json([info.to_dict() for info in infos])
         return
@@ -85,15 +94,18 @@ def plugin_info(
     name: str = typer.Argument(
         ..., help="The plugin's name.", autocompletion=complete_plugin_names
     ),
+    load: bool = LOAD_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show everything known of one plugin: location, contract, hooks and their order, state."""
     host = state_of(ctx).host()
-    info = _learn_hooks(host, [host.info(name)])[0]
+    info = host.info(name)
+    if load:
+        info = _learn_hooks(host, [info])[0]
     if as_json:
         print_json(info.to_dict())
         return
-    hooks = "unknown (not loaded)"
+    hooks = "unknown: no manifest, never loaded (see --load)"
     if info.hooks is not None:
         hooks = (
             ", ".join(
@@ -104,6 +116,8 @@ def plugin_info(
             )
             or "none"
         )
+        if info.hooks_source == "last load":
+            hooks += " (as seen at its last load)"
     permissions = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.permissions.items()) or "none"
     last = info.last_failure
     fields = [

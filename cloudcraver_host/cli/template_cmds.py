@@ -4,29 +4,53 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from .context import command, complete_template_names, state_of
-from .output import print_json, print_table
+from ..errors import InputError
+from .context import command, complete_template_names, eprint, state_of
+from .output import new_typer, print_json, print_table
 
-app = typer.Typer(help="List, inspect and render infrastructure templates.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from ..host import PluginHost
+
+app = new_typer(help="List, inspect and render infrastructure templates.", no_args_is_help=True)
 
 PLUGIN_OPTION = typer.Option(
     None, "--plugin", "-p", help="The plugin to use when several offer the template."
 )
+LOAD_OPTION = typer.Option(
+    False,
+    "--load",
+    help="Also import plugins without a manifest whose templates are not known yet.",
+)
+
+
+def _note_unlisted(host: PluginHost) -> None:
+    from ..templates import unlisted_plugins
+
+    unlisted = unlisted_plugins(host)
+    if unlisted:
+        eprint(
+            f"note: {', '.join(unlisted)} (no manifest) not asked for templates yet; "
+            "add --load to import and ask them"
+        )
 
 
 @app.command("list")
 @command
 def list_templates(
     ctx: typer.Context,
+    load: bool = LOAD_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List the templates every enabled plugin offers."""
+    """List the templates every enabled plugin offers (from manifests: imports no plugin)."""
     from ..templates import list_templates as catalog
 
-    offers = catalog(state_of(ctx).host())
+    host = state_of(ctx).host()
+    offers = catalog(host, load=load)
+    _note_unlisted(host)
     if as_json:
         print_json([o.to_dict() for o in offers])
         return
@@ -45,12 +69,18 @@ def template_info(
         ..., help="The template's name.", autocompletion=complete_template_names
     ),
     plugin: str | None = PLUGIN_OPTION,
+    load: bool = LOAD_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a template and the JSON schema of its parameters."""
     from ..templates import find_template
 
-    offer = find_template(state_of(ctx).host(), template, plugin)
+    host = state_of(ctx).host()
+    try:
+        offer = find_template(host, template, plugin, load=load)
+    except InputError:
+        _note_unlisted(host)
+        raise
     if as_json:
         print_json(offer.to_dict())
         return

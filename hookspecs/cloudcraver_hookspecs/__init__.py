@@ -12,20 +12,55 @@ or removes one.
 
 from __future__ import annotations
 
-from .hooks import HookInfo, hook_table
-from .markers import PROJECT_NAME, hookimpl, hookspec
-from .types import (
-    CommandContribution,
-    DocumentSource,
-    Finding,
-    InfrastructureDocument,
-    Location,
-    PluginInputError,
-    RenderedTemplate,
-    RenderRequest,
-    Severity,
-    TemplateDescriptor,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .hooks import HookInfo, hook_table
+    from .markers import PROJECT_NAME, hookimpl, hookspec
+    from .types import (
+        CommandContribution,
+        DocumentSource,
+        Finding,
+        InfrastructureDocument,
+        Location,
+        PluginInputError,
+        RenderedTemplate,
+        RenderRequest,
+        Severity,
+        TemplateDescriptor,
+    )
+
+# Names are loaded on first use, so that reading the constants below (as the host does
+# on every command) does not import pluggy.
+_LAZY = {
+    "HookInfo": "hooks",
+    "hook_table": "hooks",
+    "PROJECT_NAME": "markers",
+    "hookimpl": "markers",
+    "hookspec": "markers",
+    "CommandContribution": "types",
+    "DocumentSource": "types",
+    "Finding": "types",
+    "InfrastructureDocument": "types",
+    "Location": "types",
+    "PluginInputError": "types",
+    "RenderedTemplate": "types",
+    "RenderRequest": "types",
+    "Severity": "types",
+    "TemplateDescriptor": "types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cloudcraver_hookspecs' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 #: The version of this contract (the hook specifications and the exchanged types).
 CONTRACT_VERSION = "1.0.0"
