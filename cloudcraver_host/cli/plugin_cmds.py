@@ -26,9 +26,30 @@ def status_text(info: PluginInfo) -> str:
         return "skipped (safe mode)" if info.blocked.startswith("safe mode") else "skipped"
     if info.failure is not None:
         return f"failed at {info.failure.stage.value}"
-    if info.last_failure is not None and info.status.value in ("registered", "validated"):
-        return f"{info.status.value} (failed at {info.last_failure['stage']} last time)"
+    if _last_failure_applies(info):
+        assert info.last_failure is not None
+        return f"failed at {info.last_failure['stage']} (last run)"
     return info.status.value
+
+
+def _last_failure_applies(info: PluginInfo) -> bool:
+    # Listing imports nothing, so an import failure is known from the command that met it.
+    last = info.last_failure
+    return (
+        last is not None
+        and last["version"] == info.version
+        and info.status.value in ("registered", "validated")
+    )
+
+
+def reason_text(info: PluginInfo) -> str:
+    """The failure reason (now, or at the last run) or the description."""
+    if info.failure is not None:
+        return info.failure.reason
+    if _last_failure_applies(info):
+        assert info.last_failure is not None
+        return info.last_failure["reason"]
+    return info.description
 
 
 LOAD_OPTION = typer.Option(
@@ -80,7 +101,7 @@ def list_plugins(
             info.version,
             status_text(info),
             "first-party" if info.first_party else info.kind,
-            (info.failure.reason if info.failure else info.description) or "",
+            reason_text(info),
         ]
         for info in infos
     ]

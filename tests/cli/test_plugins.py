@@ -46,6 +46,10 @@ def disabled_in_state(cc: Cli) -> set[str]:
 
 
 def test_plugin_list_shows_every_plugin_with_status_and_origin(cc: Cli) -> None:
+    first = cc("plugin", "list", check=True)
+    # Listing imports no plugin: a crash at import is not known yet...
+    assert "registered" in table_row(first.stdout, "broken-import")
+    cc("plugin", "list", "--load", check=True)  # ...until a command loads the plugin
     result = cc("plugin", "list", check=True)
 
     for name in cc.cli_env.plugins:
@@ -56,27 +60,42 @@ def test_plugin_list_shows_every_plugin_with_status_and_origin(cc: Cli) -> None:
         assert "first-party" in table_row(result.stdout, name)
     assert "environment" in table_row(result.stdout, "dep-base")
     broken = table_row(result.stdout, "broken-import")
-    assert "failed at load" in broken and BROKEN_REASON in broken
+    assert "failed at load (last run)" in broken and BROKEN_REASON in broken
     future = table_row(result.stdout, "future-contract")
     assert "failed at validate" in future
     assert ">=2.0,<3" in future and "1.0.0" in future
     assert_no_traceback(result)
 
 
-def test_plugin_list_imports_no_manifest_plugin(cc: Cli) -> None:
+def test_plugin_list_imports_no_plugin(cc: Cli) -> None:
     cc("plugin", "list", check=True)
     cc("plugin", "list", "--json", check=True)
     cc("plugin", "list", "--all", check=True)
+    assert cc.imported() == set()
 
+    # --load imports the plugins without a manifest to learn their hooks, nothing else.
+    cc("plugin", "list", "--load", check=True)
     imported = cc.imported()
     assert not imported & set(MANIFEST_PLUGINS), imported
     assert "future-contract" not in imported  # refused before import
-    # Plugins without a manifest are imported to learn their hooks (documented).
     assert imported == {"plain-demo", "broken-import"}
 
 
+def test_hooks_learned_at_a_load_are_listed_without_importing(cc: Cli) -> None:
+    before = by_name(cc.json("plugin", "list", "--json"))["plain-demo"]
+    assert before["hooks"] is None and before["hooks_source"] == "unknown"
+    cc("plugin", "list", "--load", check=True)
+    cc.forget_imports()
+
+    after = by_name(cc.json("plugin", "list", "--json"))["plain-demo"]
+
+    assert after["hooks_source"] == "last load"
+    assert set(after["hooks"]) >= {"validate_document", "contribute_templates"}
+    assert cc.imported() == set()
+
+
 def test_plugin_list_reports_an_import_failure_once(cc: Cli) -> None:
-    result = cc("plugin", "list", check=True)
+    result = cc("plugin", "list", "--load", check=True)
 
     about_broken = [line for line in result.stderr.splitlines() if "broken-import" in line]
     assert len(about_broken) == 1, shown(result)
@@ -86,7 +105,7 @@ def test_plugin_list_reports_an_import_failure_once(cc: Cli) -> None:
 
 
 def test_plugin_list_json(cc: Cli) -> None:
-    result = cc("plugin", "list", "--json", check=True)
+    result = cc("plugin", "list", "--load", "--json", check=True)
     plugins = by_name(parse_json(result))
 
     assert set(plugins) == set(cc.cli_env.plugins)
@@ -229,15 +248,20 @@ def test_plugin_info_shows_the_last_failure_of_an_earlier_command(cc: Cli, data)
     assert "hook-fails exploded" in info["last_failure"]["reason"]
     assert info["last_failure"]["version"] == "1.0.0"
     assert "Last failure" in text and "call: ValueError: hook-fails exploded" in text
-    assert "failed at call last time" in text
+    assert "failed at call (last run)" in text
 
 
 def test_plugin_info_of_failed_plugins(cc: Cli) -> None:
-    broken = cc.json("plugin", "info", "broken-import", "--json")
+    unknown = cc.json("plugin", "info", "broken-import", "--json")
+    broken = cc.json("plugin", "info", "broken-import", "--load", "--json")
+    later = cc.json("plugin", "info", "broken-import", "--json")
     future = cc.json("plugin", "info", "future-contract", "--json")
 
+    assert unknown["status"] == "registered" and unknown["hooks_source"] == "unknown"
     assert broken["status"] == "failed" and broken["failure"]["stage"] == "load"
     assert BROKEN_REASON in broken["failure"]["reason"]
+    assert later["status"] == "registered"  # not imported this time...
+    assert BROKEN_REASON in later["last_failure"]["reason"]  # ...but the failure is known
     assert future["failure"]["stage"] == "validate"
     assert future["contract"] == ">=2.0,<3"
     assert "future-contract" not in cc.imported()
@@ -308,7 +332,7 @@ def test_disable_and_enable_work_while_a_plugin_crashes_at_import(cc: Cli) -> No
 
     cc("plugin", "enable", "broken-import", check=True)
     assert disabled_in_state(cc) == set()
-    after = cc("plugin", "list", check=True)
+    after = cc("plugin", "list", "--load", check=True)
     assert "failed at load" in table_row(after.stdout, "broken-import")
 
 

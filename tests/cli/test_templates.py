@@ -64,14 +64,27 @@ def test_template_list_reads_manifests_without_importing(cc: Cli) -> None:
 
     assert "aws-s3" in table_row(result.stdout, "aws-s3-bucket")
     assert "manifest-demo" in table_row(result.stdout, "demo-bucket")
-    assert "plain-demo" in table_row(result.stdout, "plain-note")  # asked through its hook
-    assert "manifest-demo" not in cc.imported()
-    assert "aws-s3" not in cc.imported()
+    assert "plain-note" not in result.stdout  # plain-demo has no manifest: not asked...
+    assert "plain-demo" in result.stderr and "--load" in result.stderr  # ...and it says so
+    assert cc.imported() == set()
     assert_no_traceback(result)
 
 
+def test_template_list_load_asks_plugins_without_a_manifest_once(cc: Cli) -> None:
+    loaded = cc("template", "list", "--load", check=True)
+    assert "plain-demo" in table_row(loaded.stdout, "plain-note")  # asked through its hook
+    assert cc.imported() == {"plain-demo", "broken-import"}
+    cc.forget_imports()
+
+    later = cc("template", "list", check=True)
+
+    assert "plain-demo" in table_row(later.stdout, "plain-note")  # remembered
+    assert cc.imported() == set()
+
+
 def test_template_list_json(cc: Cli) -> None:
-    offers = {(o["name"], o["plugin"]): o for o in cc.json("template", "list", "--json")}
+    listed = cc.json("template", "list", "--load", "--json")
+    offers = {(o["name"], o["plugin"]): o for o in listed}
 
     assert set(offers) == {
         ("aws-s3-bucket", "aws-s3"),
