@@ -125,6 +125,8 @@ class DiscoveryCache:
     def _load(self, fingerprint: str) -> DiscoveryResult | None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                return None
             if data.get("format") != CACHE_FORMAT or data.get("fingerprint") != fingerprint:
                 return None
             if not _files_unchanged(data["files"]):
@@ -134,8 +136,8 @@ class DiscoveryCache:
                 warnings=list(data["warnings"]),
                 files=list(data["files"]),
             )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent, torn or foreign: discover again
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # absent, torn or foreign (any shape of JSON): discover again
 
     def _store(self, fingerprint: str, result: DiscoveryResult) -> None:
         data = {
