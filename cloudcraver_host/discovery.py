@@ -18,7 +18,6 @@ import functools
 import importlib.util
 import re
 import sys
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -245,6 +244,7 @@ def _directory_views(folder: Path) -> Iterator[_DistributionView]:
 
 
 def _wheel_views(wheel: Path, warnings: list[str]) -> Iterator[_DistributionView]:
+    import zipfile
     from importlib import metadata
 
     try:

@@ -8,6 +8,10 @@ file on it, and the plugin paths with their entries. Any install, uninstall or u
 changes one of those. Files discovery read outside them (manifests and schemas of
 editable installs and checkouts) are checked one by one when the cache is used.
 
+The fingerprint is kept as the full text (no digest to collide), and there is one file
+per interpreter prefix and ``sys.path``: the ``cloudcraver`` command and a program using
+the library in the same environment each keep their own.
+
 The cache is never trusted blindly: a file that cannot be read or parsed, written by
 another version, or for another fingerprint, is a miss; writes go to a temporary file
 renamed over the old one, so concurrent writers leave one complete file or the other.
@@ -16,10 +20,10 @@ renamed over the old one, so concurrent writers leave one complete file or the o
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,10 +31,10 @@ from typing import Any
 from .declaration import Declaration
 from .discovery import DiscoveryResult, PluginRecord, discover
 
-__all__ = ["CACHE_FORMAT", "DiscoveryCache", "environment_fingerprint"]
+__all__ = ["CACHE_FORMAT", "DiscoveryCache", "environment_fingerprint", "environment_key"]
 
 #: Bumped whenever what the cache stores changes shape or meaning.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
@@ -42,49 +46,53 @@ def _mtime(path: str) -> int | None:
         return None
 
 
-def _hash_folder_entries(digest: Any, folder: str) -> None:
+def _folder_entries(lines: list[str], folder: str) -> None:
     """Metadata folders and .pth files of one sys.path entry, with their mtimes."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except (NotADirectoryError, FileNotFoundError, PermissionError):
-        digest.update(f"{folder}:{_mtime(folder)}\n".encode())  # a zip, or nothing
+        lines.append(f"{folder}:{_mtime(folder)}")  # a zip, or nothing
         return
     for entry in entries:
         name = entry.name
         if name.endswith(_METADATA_SUFFIXES):
             points = _mtime(os.path.join(entry.path, "entry_points.txt"))
-            digest.update(f"{name}:{_mtime(entry.path)}:{points}\n".encode())
+            lines.append(f"{name}:{_mtime(entry.path)}:{points}")
         elif name.endswith(".pth"):
-            digest.update(f"{name}:{_mtime(entry.path)}\n".encode())
+            lines.append(f"{name}:{_mtime(entry.path)}")
 
 
-def _hash_plugin_path(digest: Any, path: Path) -> None:
-    digest.update(f"plugin path {path}:{_mtime(str(path))}\n".encode())
+def _plugin_path_entries(lines: list[str], path: Path) -> None:
+    lines.append(f"plugin path {path}:{_mtime(str(path))}")
     if not path.is_dir():
         return
     for child in sorted(os.scandir(path), key=lambda e: e.name):
-        digest.update(f"{child.name}:{_mtime(child.path)}\n".encode())
-        pyproject = os.path.join(child.path, "pyproject.toml")
+        lines.append(f"{child.name}:{_mtime(child.path)}")
         if child.is_dir():
-            digest.update(f"pyproject:{_mtime(pyproject)}\n".encode())
-    digest.update(f"own pyproject:{_mtime(str(path / 'pyproject.toml'))}\n".encode())
+            lines.append(f"pyproject:{_mtime(os.path.join(child.path, 'pyproject.toml'))}")
+    lines.append(f"own pyproject:{_mtime(str(path / 'pyproject.toml'))}")
 
 
 def environment_fingerprint(plugin_paths: Sequence[Path], *, environment: bool = True) -> str:
-    """A digest that changes whenever discovery could find something different."""
+    """A text that changes whenever discovery could find something different."""
     from cloudcraver_hookspecs import CONTRACT_VERSION
 
-    digest = hashlib.sha256()
     # The resolved interpreter: a venv's python and python3 are one interpreter.
     interpreter = os.path.realpath(sys.executable)
-    digest.update(f"{CACHE_FORMAT}|{interpreter}|{sys.prefix}|{CONTRACT_VERSION}\n".encode())
+    lines = [f"{CACHE_FORMAT}|{interpreter}|{sys.prefix}|{CONTRACT_VERSION}"]
     if environment:
         for entry in sys.path:
-            digest.update(f"path {entry}\n".encode())
-            _hash_folder_entries(digest, entry or ".")
+            lines.append(f"path {entry}")
+            _folder_entries(lines, entry or ".")
     for path in plugin_paths:
-        _hash_plugin_path(digest, path)
-    return digest.hexdigest()
+        _plugin_path_entries(lines, path)
+    return "\n".join(lines)
+
+
+def environment_key(*, with_sys_path: bool = True) -> str:
+    """A short name for this interpreter prefix (and ``sys.path``), for cache file names."""
+    text = sys.prefix + ("\0" + "\0".join(sys.path) if with_sys_path else "")
+    return f"{zlib.crc32(text.encode()):08x}"
 
 
 def _record_to_data(record: PluginRecord) -> dict[str, Any]:
@@ -106,9 +114,10 @@ class DiscoveryCache:
     """
 
     def __init__(self, folder: Path) -> None:
-        # One file per interpreter prefix: several virtualenvs share one user cache.
-        key = hashlib.sha256(sys.prefix.encode()).hexdigest()[:16]
-        self.path = folder / f"discovery-{key}.json"
+        # One file per interpreter prefix and sys.path: several virtualenvs (and programs
+        # in one) share one user cache folder. The name is only a name: the fingerprint
+        # inside decides.
+        self.path = folder / f"discovery-{environment_key()}.json"
 
     def discover(
         self, plugin_paths: Sequence[Path], *, environment: bool = True

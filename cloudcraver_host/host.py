@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from cloudcraver_hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP
 
 from .config import HostSettings, LayeredConfig, load_config
+from .declaration import Declaration
 from .discovery import DiscoveryResult, PluginRecord, discover, ensure_importable
 from .discovery_cache import DiscoveryCache
 from .errors import InputError, PluginCallError, PluginFailedError
@@ -797,7 +798,20 @@ class PluginHost:
     def plugins(self) -> list[PluginInfo]:
         """A snapshot of every plugin, by name."""
         self.start()
-        return [self._info(slot) for slot in self._slots.values()]
+        index = self._call_positions()  # once for all: a listing stays linear in plugins
+        return [self._info(slot, index) for slot in self._slots.values()]
+
+    def manifests(self) -> list[tuple[str, Declaration]]:
+        """The manifests of the plugins that may run now (enabled, not failed), by name.
+
+        Cheaper than :meth:`plugins` when only declarations are wanted (``--help``).
+        """
+        self.start()
+        return [
+            (slot.name, slot.record.manifest)
+            for slot in self._slots.values()
+            if slot.runnable and slot.record.manifest is not None
+        ]
 
     def info(self, name: str) -> PluginInfo:
         """A snapshot of one plugin; :class:`InputError` if unknown."""
@@ -1034,7 +1048,7 @@ class PluginHost:
             return frozenset(seen), "last load"
         return None, "unknown"
 
-    def _info(self, slot: _Slot) -> PluginInfo:
+    def _info(self, slot: _Slot, index: dict[str, dict[str, int]] | None = None) -> PluginInfo:
         record, manifest = slot.record, slot.record.manifest
         last = self._snapshot.failures.get(record.key)
         hooks, hooks_source = self._known_hooks(slot)
@@ -1064,7 +1078,9 @@ class PluginHost:
             contract=record.contract,
             hooks=None if hooks is None else tuple(sorted(hooks)),
             hooks_source=hooks_source,
-            hook_positions=self._positions(slot),
+            hook_positions=self._positions(
+                slot, self._call_positions() if index is None else index
+            ),
             templates=tuple(t.name for t in manifest.templates)
             if manifest
             else tuple(t["name"] for t in seen_templates or ()),
@@ -1074,31 +1090,37 @@ class PluginHost:
             description=manifest.description if manifest else "",
         )
 
-    def _positions(self, slot: _Slot) -> dict[str, tuple[int, int]]:
+    def _call_positions(self) -> dict[str, dict[str, int]]:
+        """Each hook's runnable implementers (as known now) and their place in its call order."""
+        groups: dict[str, dict[str, int]] = {}
+        peers: dict[str, list[tuple[int, int, str]]] = {}
+        last = len(self._rank)
+        for slot in self._slots.values():
+            if not slot.runnable:
+                continue
+            for hook in self._known_hooks(slot)[0] or ():
+                if hook in _PER_PLUGIN_ONLY:
+                    continue
+                group = groups.get(hook)
+                if group is None:
+                    group = groups[hook] = self._impl_groups(hook)
+                rank = self._rank.get(slot.name, last)
+                peers.setdefault(hook, []).append((group.get(slot.name, 1), rank, slot.name))
+        return {
+            hook: {name: place for place, (_, _, name) in enumerate(sorted(found), start=1)}
+            for hook, found in peers.items()
+        }
+
+    def _positions(
+        self, slot: _Slot, index: dict[str, dict[str, int]]
+    ) -> dict[str, tuple[int, int]]:
         """Where ``slot`` stands in each of its hooks' call order (from what is known now)."""
         hooks = self._known_hooks(slot)[0]
-        if not hooks:
-            return {}
-        known = {other.name: self._known_hooks(other)[0] for other in self._slots.values()}
         positions: dict[str, tuple[int, int]] = {}
-        for hook in sorted(hooks):
-            if hook in _PER_PLUGIN_ONLY:
-                continue
-            group = self._impl_groups(hook)
-            peers = sorted(
-                (
-                    (
-                        group.get(other.name, 1),
-                        self._rank.get(other.name, len(self._rank)),
-                        other.name,
-                    )
-                    for other in self._slots.values()
-                    if hook in (known[other.name] or ()) and other.runnable
-                ),
-            )
-            names = [name for _, _, name in peers]
-            if slot.name in names:
-                positions[hook] = (names.index(slot.name) + 1, len(names))
+        for hook in sorted(hooks or ()):
+            places = index.get(hook, {})
+            if slot.name in places:
+                positions[hook] = (places[slot.name], len(places))
         return positions
 
     def _impl_groups(self, hook: str) -> dict[str, int]:

@@ -10,9 +10,7 @@ lazy loading still treats a plugin without a manifest as implementing every hook
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +26,9 @@ class LearnedFacts:
     """
 
     def __init__(self, folder: Path) -> None:
-        key = hashlib.sha256(sys.prefix.encode()).hexdigest()[:16]
-        self.path = folder / f"learned-{key}.json"
+        from .discovery_cache import environment_key
+
+        self.path = folder / f"learned-{environment_key(with_sys_path=False)}.json"
         self._data: dict[str, Any] | None = None
 
     def _facts(self) -> dict[str, Any]:
@@ -56,8 +55,11 @@ class LearnedFacts:
             return
         facts = self._facts()
         entry = facts.get(record.key)
-        if not isinstance(entry, dict) or entry.get("version") != record.version:
-            entry = {}
+        if not isinstance(entry, dict) or (entry.get("version"), entry.get("location")) != (
+            record.version,
+            record.location,
+        ):
+            entry = {}  # facts of another version or copy describe other code
         entry.update(version=record.version, location=record.location)
         entry[fact] = value
         facts[record.key] = entry

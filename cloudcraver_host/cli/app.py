@@ -22,6 +22,14 @@ BUILTIN_GROUPS = ("plugin", "template", "config")
 class _PluginCommandGroup(TyperGroup):
     """The root group: built-in commands, then commands contributed by plugins."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        from .params import use_plain_conversion
+
+        # Now the tree is complete (Typer adds the completion options last): the
+        # built-in commands' text and boolean values need no pydantic to convert.
+        use_plain_conversion(self)
+        return super().make_context(*args, **kwargs)
+
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         extra = sorted(name for name in _declared_commands(ctx) if name not in names)
@@ -42,19 +50,21 @@ def _state(ctx: Any) -> CliState:
 
 
 def _declared_commands(ctx: Any) -> dict[str, tuple[str, str]]:
-    """Commands declared in manifests of runnable plugins: name -> (plugin, help)."""
-    try:
-        host = _state(ctx).quiet_host()
+    """Commands declared in manifests of runnable plugins: name -> (plugin, help).
+
+    Worked out once per invocation: help asks for every command it lists.
+    """
+    state = _state(ctx)
+    if state.declared_commands is None:
         commands: dict[str, tuple[str, str]] = {}
-        for info in host.plugins():
-            if info.blocked is not None or info.failure is not None:
-                continue
-            manifest = host.record(info.name).manifest
-            for entry in manifest.commands if manifest is not None else ():
-                commands.setdefault(entry.name, (info.name, entry.help))
-        return commands
-    except Exception:  # --help must work even when the configuration is broken
-        return {}
+        try:
+            for plugin, manifest in state.quiet_host().manifests():
+                for entry in manifest.commands:
+                    commands.setdefault(entry.name, (plugin, entry.help))
+        except Exception:  # --help must work even when the configuration is broken
+            commands = {}
+        state.declared_commands = commands
+    return state.declared_commands
 
 
 def _contributed(ctx: Any, plugin: str | None) -> dict[str, Any]:

@@ -56,6 +56,8 @@ class CliState:
     _paths: HostPaths | None = None
     user_errors: int = 0
     reported: list[Failure] = field(default_factory=list)
+    #: Plugin commands declared in manifests (name -> (plugin, help)), once worked out.
+    declared_commands: dict[str, tuple[str, str]] | None = None
 
     @property
     def paths(self) -> HostPaths:

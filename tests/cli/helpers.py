@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -93,9 +94,16 @@ def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def table_row(stdout: str, first_cell: str) -> str:
-    """The line of a printed table whose first cell is ``first_cell``."""
+    """The line of a printed table whose first cell is ``first_cell``.
+
+    Tables are drawn with rich on a terminal and printed as plain aligned text otherwise
+    (the tests' standard output is a pipe); both are understood.
+    """
     for line in stdout.splitlines():
-        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if "│" in line or "┃" in line:
+            cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        else:
+            cells = re.split(r"\s{2,}", line.strip())
         if cells and cells[0] == first_cell:
             return line
     raise AssertionError(f"no table row for {first_cell!r} in:\n{stdout}")
