@@ -44,6 +44,7 @@ __all__ = [
     "CliEnv",
     "Wheelhouse",
     "build_cli_env",
+    "build_wheel",
     "build_wheelhouse",
     "clean_environ",
     "dependency_closure",
@@ -155,6 +156,22 @@ class Wheelhouse:
     def from_json(cls, text: str) -> Wheelhouse:
         data = json.loads(text)
         return cls(Path(data["path"]), {k: Path(v) for k, v in data["wheels"].items()})
+
+
+def build_wheel(project: Path, dest: Path) -> Path:
+    """Build one project's wheel into ``dest`` (as :func:`build_wheelhouse` does, offline)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    _check_call(
+        [
+            sys.executable, "-m", "pip", "wheel", *_PIP_QUIET, "--no-deps",
+            "--no-build-isolation", "--no-index", "-w", dest, str(project) + os.sep,
+        ],
+        env=clean_environ(),
+    )  # fmt: skip
+    wheel = dest / _wheel_name(project)
+    if not wheel.is_file():
+        raise RuntimeError(f"pip wheel did not produce {wheel}")
+    return wheel
 
 
 def plugin_project_dirs() -> list[Path]:
@@ -397,6 +414,16 @@ class CliEnv:
         """Run the venv's Python (``run_python("-c", code, home=...)``) like :meth:`run`."""
         return self.run_program(
             [self.python, *args], home=home, env=env, cwd=cwd, check=check, timeout=timeout
+        )
+
+    def pip(self, *args: str | os.PathLike[str], home: Path) -> subprocess.CompletedProcess[str]:
+        """Run the venv's own pip (``pip("install", "--no-index", "--no-deps", wheel)``).
+
+        With the clean environment of :meth:`run` (no configuration, no index unless given),
+        and asserting success.
+        """
+        return self.run_program(
+            [self.python, "-m", "pip", *_PIP_QUIET, *args], home=home, check=True, timeout=300
         )
 
     def to_json(self) -> str:
