@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 __all__ = ["main"]
 
@@ -17,4 +18,11 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from .app import build_app
 
-    build_app()(prog_name="cloudcraver")
+    try:
+        build_app()(prog_name="cloudcraver")
+    except BrokenPipeError:
+        # The reader went away (`cloudcraver plugin list | head`): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, as shells report a reader closing the pipe

@@ -211,7 +211,7 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = error.exit_code
-        except (KeyboardInterrupt, typer.Abort):
+        except (KeyboardInterrupt, typer.Abort, BrokenPipeError):
             raise
         except Exception as error:
             eprint(
