@@ -27,7 +27,7 @@ __all__ = [
 
 #: The one-line description of the ``aws-s3-bucket`` template (the manifest repeats it).
 TEMPLATE_DESCRIPTION = (
-    "An Amazon S3 bucket, encrypted and versioned, with public access blocked and TLS enforced."
+    "An Amazon S3 bucket: encrypted, versioned, access-logged, public access blocked, TLS only."
 )
 
 

@@ -18,9 +18,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from .model import escape_pointer
+
+try:  # libyaml's parser, when PyYAML was built with it
+    import yaml.cyaml as _cyaml
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _cyaml = None  # type: ignore[assignment]
+CParser: Any = getattr(_cyaml, "CParser", None)
 
 __all__ = [
     "INTRINSIC_TAGS",
@@ -101,23 +113,8 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_STANDARD) if tag.startswith(_STANDARD) else tag
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader counting aliases, with CloudFormation tags and strict mappings."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.aliases = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise YamlProblem(
-                    _line(self.peek_event().start_mark),  # type: ignore[no-untyped-call]
-                    f"more than {MAX_ALIASES} YAML aliases (*name): refused as a possible "
-                    "alias bomb",
-                )
-        return super().compose_node(parent, index)
+class _Rules(SafeConstructor, Resolver):
+    """The CloudFormation constructor: intrinsic tags, strict mappings, no unknown tags."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, MappingNode):
@@ -141,6 +138,32 @@ class _Loader(yaml.SafeLoader):
         )
 
 
+class _PythonLoader(Reader, Scanner, Parser, Composer, _Rules):
+    """PyYAML's own reader, scanner, parser and composer."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+_Loader: Any = _PythonLoader
+if CParser is not None:  # libyaml, when PyYAML was built with it: five times faster
+
+    class _CLoader(CParser, _Rules):  # type: ignore[misc]
+        """libyaml's parser and composer with the CloudFormation constructor."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    _Loader = _CLoader
+
+
 def _check_own_keys(node: MappingNode) -> None:
     """Refuse complex and duplicate keys among the mapping's own (not merged) keys."""
     first_line: dict[str, int | None] = {}
@@ -158,7 +181,7 @@ def _check_own_keys(node: MappingNode) -> None:
 
 
 def _construct_intrinsic(function: str) -> Any:
-    def construct(loader: _Loader, node: Node) -> dict[str, Any]:
+    def construct(loader: _Rules, node: Node) -> dict[str, Any]:
         if isinstance(node, ScalarNode):
             text = loader.construct_scalar(node)
             if function == "Fn::GetAtt":
@@ -176,18 +199,19 @@ def _construct_intrinsic(function: str) -> Any:
 
 def _configure_loader() -> None:
     # Dates stay text ("2010-09-09"), as CloudFormation reads them.
-    _Loader.yaml_implicit_resolvers = {
+    _Rules.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _STANDARD + "timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-    _Loader.yaml_constructors = {
+    _Rules.yaml_constructors = {
         tag: constructor
         for tag, constructor in yaml.SafeLoader.yaml_constructors.items()
         if tag not in _REFUSED_STANDARD_TAGS and tag is not None
     }
-    _Loader.add_constructor(None, _Loader.construct_undefined)
+    # The stubs bind add_constructor to PyYAML's own loader classes; _Rules is a mixin of both.
+    _Rules.add_constructor(None, _Rules.construct_undefined)  # type: ignore[type-var]
     for tag, function in INTRINSIC_TAGS.items():
-        _Loader.add_constructor(tag, _construct_intrinsic(function))
+        _Rules.add_constructor(tag, _construct_intrinsic(function))
 
 
 _configure_loader()
@@ -209,7 +233,7 @@ def _problem_from(error: yaml.YAMLError, text: str) -> YamlProblem:
 class ComposedYaml:
     """A composed (not yet constructed) YAML document and the loader that read it."""
 
-    def __init__(self, loader: _Loader, root: Node) -> None:
+    def __init__(self, loader: Any, root: Node) -> None:
         self.loader = loader
         self.root = root
 
@@ -247,10 +271,19 @@ def _children(node: Node) -> Iterator[Node]:
 def _check_expanded_size(root: Node) -> None:
     sizes: dict[int, int] = {}  # by node id: aliases share nodes, so count each once
     active: set[int] = set()
+    aliases = 0
 
-    def size(node: Node, depth: int) -> int:
+    def size(node: Node, depth: int, parent: Node) -> int:
+        nonlocal aliases
         key = id(node)
-        if key in sizes:
+        if key in sizes:  # a node met again: reached through an alias
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise YamlProblem(
+                    _line(parent),
+                    f"more than {MAX_ALIASES} YAML aliases (*name): refused as a possible "
+                    "alias bomb",
+                )
             return sizes[key]
         if key in active:
             raise YamlProblem(_line(node), "recursive alias: a node contains itself")
@@ -259,7 +292,7 @@ def _check_expanded_size(root: Node) -> None:
         active.add(key)
         total = 1
         for child in _children(node):
-            total += size(child, depth + 1)
+            total += size(child, depth + 1, node)
             if total > MAX_NODES:
                 raise YamlProblem(
                     _line(node),
@@ -270,7 +303,7 @@ def _check_expanded_size(root: Node) -> None:
         sizes[key] = total
         return total
 
-    size(root, 0)
+    size(root, 0, root)
 
 
 def is_cloudformation(composed: ComposedYaml) -> bool:

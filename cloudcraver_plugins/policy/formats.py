@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudcraver_hookspecs import InfrastructureDocument
 
-from .model import MISSING, UNKNOWN, Inventory, Resource, escape_pointer
+from .model import MISSING, UNKNOWN, Inventory, PathSegment, Resource, escape_pointer
 
 __all__ = [
     "INTERPOLATION",
@@ -64,7 +64,7 @@ def inventory_for(document: InfrastructureDocument) -> Inventory | None:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def _objects(value: Any, pointer: str) -> Iterator[tuple[Mapping[str, Any], str]]:
@@ -85,10 +85,6 @@ class CloudFormationInventory(Inventory):
 
     format = "cloudformation"
 
-    def __init__(self, document: InfrastructureDocument, resources: list[Resource]) -> None:
-        super().__init__(document, resources)
-        self.parameters = _mapping(_mapping(document.data).get("Parameters"))
-
     @classmethod
     def from_document(cls, document: InfrastructureDocument) -> CloudFormationInventory:
         """Read the resources of ``document``."""
@@ -99,21 +95,49 @@ class CloudFormationInventory(Inventory):
                 resources.append(Resource(body["Type"], str(logical_id), body, pointer, pointer))
         return cls(document, resources)
 
+    def __init__(self, document: InfrastructureDocument, resources: list[Resource]) -> None:
+        super().__init__(document, resources)
+        data = _mapping(document.data)
+        self.parameters = _mapping(data.get("Parameters"))
+        self.mappings = _mapping(data.get("Mappings"))
+
     def resolve(self, value: Any) -> list[Any]:
-        """Parameters' defaults for ``Ref``, both branches of ``Fn::If``, simple ``Fn::Sub``."""
+        """The values an intrinsic function may give, as far as the template says.
+
+        ``Ref`` gives the parameter's default (or each allowed value), ``Fn::If`` both
+        branches whatever the condition (a parameter can be overridden at deploy time),
+        ``Fn::FindInMap`` the entry, or every entry its unknown keys could pick;
+        ``Fn::Sub``, ``Fn::Join`` and ``Fn::Select`` their result when every part is
+        known. Anything else (``Fn::GetAtt``, pseudo parameters...) is unknown.
+        """
+        return self._resolve(value, 0)
+
+    def _resolve(self, value: Any, depth: int) -> list[Any]:
         if value is None:
             return [MISSING]
-        if not (isinstance(value, Mapping) and len(value) == 1):
+        if type(value) is not dict and not isinstance(value, Mapping):  # dict first: cheaper
             return [value]
+        if len(value) != 1:
+            return [value]
+        if depth > _MAX_RESOLVE_DEPTH:
+            return [UNKNOWN]
         ((function, argument),) = value.items()
         if function == "Ref":
             return self._ref(argument)
         if function == "Fn::If":
             if isinstance(argument, list) and len(argument) == 3:
-                return [*self.resolve(argument[1]), *self.resolve(argument[2])]
+                branches = [*self._resolve(argument[1], depth + 1)]
+                branches += self._resolve(argument[2], depth + 1)
+                return branches
             return [UNKNOWN]
         if function == "Fn::Sub":
-            return [self._sub(argument)]
+            return [self._sub(argument, depth)]
+        if function == "Fn::Join":
+            return [self._join(argument, depth)]
+        if function == "Fn::Select":
+            return self._select(argument, depth)
+        if function == "Fn::FindInMap":
+            return self._find_in_map(argument, depth)
         if isinstance(function, str) and (function.startswith("Fn::") or function == "Condition"):
             return [UNKNOWN]
         return [value]
@@ -124,28 +148,90 @@ class CloudFormationInventory(Inventory):
         parameter = self.parameters.get(name) if isinstance(name, str) else None
         if not isinstance(parameter, Mapping):
             return [UNKNOWN]  # a pseudo parameter or a resource
+        kind = parameter.get("Type")
+        listed = isinstance(kind, str) and (
+            kind == "CommaDelimitedList" or kind.startswith("List<")
+        )
         if "Default" in parameter:
-            return [parameter["Default"]]
+            default = parameter["Default"]
+            if listed and isinstance(default, str):
+                return [[item.strip() for item in default.split(",")]]
+            return [default]
         allowed = parameter.get("AllowedValues")
         return list(allowed) if isinstance(allowed, list) and allowed else [UNKNOWN]
 
-    def _sub(self, argument: Any) -> Any:
+    def _scalar(self, value: Any, depth: int) -> str | None:
+        """``value`` as text when it resolves to exactly one string or number."""
+        values = self._resolve(value, depth + 1)
+        if len(values) != 1 or isinstance(values[0], bool):
+            return None
+        return str(values[0]) if isinstance(values[0], (str, int, float)) else None
+
+    def _sub(self, argument: Any, depth: int) -> Any:
+        variables: Mapping[str, Any] = {}
+        if isinstance(argument, list) and len(argument) == 2:
+            argument, variables = argument[0], _mapping(argument[1])
         if not isinstance(argument, str):
             return UNKNOWN
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            values = self._ref(name)
-            if len(values) != 1 or not isinstance(values[0], (str, int, float)):
+                return "${" + name[1:] + "}"  # ${!Literal} is the literal ${Literal}
+            text = (
+                self._scalar(variables[name], depth)
+                if name in variables
+                else self._scalar({"Ref": name}, depth)
+            )
+            if text is None:
                 raise LookupError(name)
-            return str(values[0])
+            return text
 
         try:
             return re.sub(r"\$\{([^}]*)\}", replace, argument)
         except LookupError:
             return UNKNOWN
+
+    def _join(self, argument: Any, depth: int) -> Any:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return UNKNOWN
+        delimiter, parts = argument
+        items = self._resolve(parts, depth + 1)
+        if not isinstance(delimiter, str) or len(items) != 1 or not isinstance(items[0], list):
+            return UNKNOWN
+        texts = [self._scalar(part, depth) for part in items[0]]
+        if any(text is None for text in texts):
+            return UNKNOWN
+        return delimiter.join(text for text in texts if text is not None)
+
+    def _select(self, argument: Any, depth: int) -> list[Any]:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return [UNKNOWN]
+        index = self._scalar(argument[0], depth)
+        items = self._resolve(argument[1], depth + 1)
+        if index is None or not index.isdigit() or len(items) != 1:
+            return [UNKNOWN]
+        if not isinstance(items[0], list) or int(index) >= len(items[0]):
+            return [UNKNOWN]
+        return self._resolve(items[0][int(index)], depth + 1)
+
+    def _find_in_map(self, argument: Any, depth: int) -> list[Any]:
+        if not (isinstance(argument, list) and len(argument) == 3):
+            return [UNKNOWN]
+        table = _mapping(self.mappings.get(self._scalar(argument[0], depth) or ""))
+        top = self._scalar(argument[1], depth)
+        second = self._scalar(argument[2], depth)
+        # An unknown key (often !Ref AWS::Region) may pick any entry: check them all.
+        rows = [table.get(top)] if top is not None else list(table.values())
+        found: list[Any] = []
+        for row in rows:
+            entries = _mapping(row)
+            if not entries:
+                return [UNKNOWN]
+            cells = [entries.get(second)] if second is not None else list(entries.values())
+            for cell in cells:
+                found.extend([UNKNOWN] if cell is None else self._resolve(cell, depth + 1))
+        return found or [UNKNOWN]
 
     def references(self, resource: Resource, attribute: str) -> set[str]:
         """Logical ids a property refers to with ``Ref`` or ``Fn::GetAtt``."""
@@ -209,7 +295,12 @@ def _collect_cfn_references(value: Any, found: set[str], depth: int) -> None:
 
 #: Terraform template syntax: an interpolation or a directive (``$${`` is a literal).
 INTERPOLATION = re.compile(r"(?<!\$)\$\{|(?<!%)%\{")
-_VARIABLE = re.compile(r"\$\{\s*var\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
+_WHOLE_EXPRESSION = re.compile(r"\$\{([^{}]*)\}")
+_TEMPLATE_PART = re.compile(r"(?<!\$)\$\{([^{}]*)\}")
+_NAMED_VALUE = re.compile(r"(var|local)\.([A-Za-z_][A-Za-z0-9_-]*)")
+_RESOURCE_ATTRIBUTE = re.compile(
+    r"([A-Za-z][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_]\w*)"
+)
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}")
 _ADDRESS = re.compile(r"(?<![\w.])(?:data\.)?[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*")
 _INDEX = re.compile(r"\[[^\]]*\]")
@@ -228,6 +319,8 @@ class TerraformBase(Inventory):
     def provider_config(self, resource: Resource) -> Mapping[str, Any]:
         """The configuration of the provider ``resource`` uses (aliases included)."""
         chosen = resource.body.get("provider")
+        if isinstance(chosen, str) and _WHOLE_EXPRESSION.fullmatch(chosen):
+            chosen = chosen[2:-1].strip()  # HCL writes provider = aws.west, JSON "aws.west"
         key = chosen if isinstance(chosen, str) else resource.type.split("_", 1)[0]
         return self.providers.get(key, {})
 
@@ -278,7 +371,12 @@ class TerraformBase(Inventory):
 
 
 class TerraformInventory(TerraformBase):
-    """Terraform JSON configuration (``.tf.json``): ``resource``, ``data``, ``provider``."""
+    """A Terraform configuration: ``resource``, ``data``, ``variable``, ``locals``, ``provider``.
+
+    Read from ``.tf.json`` as written, and from ``.tf`` through :mod:`.hcl`, which gives
+    the same structure. One file is one document: resources in sibling files of the same
+    module are not seen.
+    """
 
     format = "terraform"
 
@@ -294,6 +392,10 @@ class TerraformInventory(TerraformBase):
         self.variables = {
             name: body for name, body, _ in _labelled(data.get("variable"), "/variable")
         }
+        self.locals: dict[str, Any] = {}
+        for block, _ in _objects(data.get("locals"), ""):
+            self.locals.update(block)
+        self.by_address = {resource.address: resource for resource in resources}
         self.providers = _terraform_providers(data.get("provider"))
 
     @classmethod
@@ -311,17 +413,81 @@ class TerraformInventory(TerraformBase):
         return cls(document, resources, sources)
 
     def resolve(self, value: Any) -> list[Any]:
-        """``${var.name}`` to the variable's default; other interpolations are unknown."""
+        """Expressions, as far as the configuration says.
+
+        ``var.x`` gives the variable's default, ``local.x`` the local's value,
+        ``TYPE.NAME.attribute`` the attribute as a resource of this file sets it (an S3
+        bucket's ``id`` is its ``bucket``), a template its text when every interpolation
+        in it is known. Anything else (functions, conditionals, data sources, values
+        computed at apply time) is unknown.
+        """
+        return self._resolve(value, 0)
+
+    def _resolve(self, value: Any, depth: int) -> list[Any]:
         if value is None:
             return [MISSING]
-        if isinstance(value, str) and INTERPOLATION.search(value):
-            match = _VARIABLE.fullmatch(value.strip())
-            variable = self.variables.get(match.group(1)) if match else None
-            if variable is not None and "default" in variable:
-                default = variable["default"]
-                return [MISSING if default is None else default]
+        if not (isinstance(value, str) and INTERPOLATION.search(value)):
+            return [value]
+        if depth > _MAX_RESOLVE_DEPTH:
             return [UNKNOWN]
-        return [value]
+        whole = _WHOLE_EXPRESSION.fullmatch(value.strip())
+        if whole:
+            return self._expression(whole.group(1).strip(), depth)
+
+        def replace(match: re.Match[str]) -> str:
+            values = self._expression(match.group(1).strip(), depth)
+            if len(values) == 1 and isinstance(values[0], bool):
+                return "true" if values[0] else "false"
+            if len(values) != 1 or not isinstance(values[0], (str, int, float)):
+                raise LookupError(match.group(1))
+            return str(values[0])
+
+        try:
+            text = _TEMPLATE_PART.sub(replace, value)
+        except LookupError:
+            return [UNKNOWN]
+        # Left: directives (%{...}) and interpolations with braces inside (functions).
+        return [UNKNOWN] if INTERPOLATION.search(text) else [text]
+
+    def _expression(self, expression: str, depth: int) -> list[Any]:
+        named = _NAMED_VALUE.fullmatch(expression)
+        if named:
+            kind, name = named.groups()
+            if kind == "local":
+                return (
+                    self._resolve(self.locals[name], depth + 1)
+                    if name in self.locals
+                    else [UNKNOWN]
+                )
+            variable = self.variables.get(name)
+            if variable is None or "default" not in variable:
+                return [UNKNOWN]  # set at plan time
+            return self._resolve(variable["default"], depth + 1)
+        attribute = _RESOURCE_ATTRIBUTE.fullmatch(expression)
+        resource = self.by_address.get(attribute.group(1)) if attribute else None
+        if attribute is None or resource is None:
+            return [UNKNOWN]
+        name = attribute.group(2)
+        if resource.type == "aws_s3_bucket" and name in ("id", "bucket"):
+            name = "bucket"  # a bucket's id is its name
+        # An attribute the configuration leaves out is computed by the provider.
+        values = self._resolve(resource.body.get(name), depth + 1)
+        return [UNKNOWN if value is MISSING else value for value in values]
+
+    def step(self, value: Any, segment: PathSegment) -> list[Any]:
+        """Blocks generated by a ``dynamic`` block are unknown, not missing."""
+        if isinstance(value, list) and isinstance(segment, str):
+            if not value:
+                return [MISSING]
+            return [child for item in value for child in self.step(item, segment)]
+        if (
+            isinstance(value, Mapping)
+            and isinstance(segment, str)
+            and segment not in value
+            and any(segment in block for block, _ in _objects(value.get("dynamic"), ""))
+        ):
+            return [UNKNOWN]
+        return super().step(value, segment)
 
     def references(self, resource: Resource, attribute: str) -> set[str]:
         """Addresses (``aws_s3_bucket.b``, ``data.x.y``) named in the attribute's expressions."""

@@ -3,6 +3,11 @@
 ``json`` gives no positions, so once a text is known to be valid JSON a small scanner
 walks it again and notes where each member and item starts. Containers deeper than the
 map needs are skipped whole by the standard decoder.
+
+:class:`LazySourceMap` does the same on demand: asked for one pointer, it indexes only
+the containers on the way to it (each once), so that a large document (a plan of
+thousands of resources) costs a scan of the few containers findings point into rather
+than of every member.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Iterator, Mapping
 
 from .model import escape_pointer
 
-__all__ = ["duplicate_key_line", "source_map"]
+__all__ = ["LazySourceMap", "duplicate_key_line", "source_map"]
 
 # Findings point at resources and properties; deeper nodes are not mapped.
 _MAP_DEPTH = 12
@@ -98,3 +104,103 @@ def duplicate_key_line(text: str) -> tuple[str, int] | None:
     scanner = _Scanner(text, max_depth=200)
     scanner.value(scanner.skip_space(0), "", 0)
     return scanner.duplicate
+
+
+def _unescape(segment: str) -> str:
+    return segment.replace("~1", "/").replace("~0", "~")
+
+
+class LazySourceMap(Mapping[str, int]):
+    """JSON pointer -> 1-based line of ``text`` (valid JSON), worked out when asked.
+
+    Holds the same entries as :func:`source_map`; iterating over it builds them all.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._newlines: list[int] | None = None
+        # By container pointer: member or item -> (where its key or item starts, where
+        # its value starts); None for a pointer that is not a container.
+        self._entries: dict[str, dict[str, tuple[int, int]] | None] = {}
+        self._all: dict[str, int] | None = None
+
+    def _line(self, position: int) -> int:
+        if self._newlines is None:
+            self._newlines = [match.start() for match in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._newlines, position) + 1
+
+    def _skip_space(self, position: int) -> int:
+        match = _WHITESPACE.match(self.text, position)
+        return match.end() if match else position
+
+    def _index(self, pointer: str, start: int) -> dict[str, tuple[int, int]] | None:
+        """The members (or items) of the container at ``start``, indexed once."""
+        if pointer in self._entries:
+            return self._entries[pointer]
+        text, entries = self.text, {}
+        opening = text[start]
+        if opening not in "{[":
+            self._entries[pointer] = None
+            return None
+        position = self._skip_space(start + 1)
+        index = 0
+        while text[position] not in "}]":
+            if opening == "{":
+                key, end = _DECODER.raw_decode(text, position)
+                value = self._skip_space(self._skip_space(end) + 1)  # past the colon
+                entries[key] = (position, value)
+            else:
+                value = position
+                entries[str(index)] = (position, position)
+                index += 1
+            _, end = _DECODER.raw_decode(text, value)  # skip the value (in C)
+            position = self._skip_space(end)
+            if text[position] == ",":
+                position = self._skip_space(position + 1)
+        self._entries[pointer] = entries
+        return entries
+
+    def _locate(self, pointer: str) -> int | None:
+        """Where the member or item ``pointer`` starts (its key, for a member)."""
+        if pointer == "":
+            return self._skip_space(0)
+        segments = pointer.split("/")[1:]
+        if len(segments) > _MAP_DEPTH:
+            return None
+        value, path = self._skip_space(0), ""
+        found: int | None = None
+        for segment in segments:
+            entries = self._index(path, value)
+            entry = None if entries is None else entries.get(_unescape(segment))
+            if entry is None:
+                return None
+            found, value = entry
+            path += "/" + segment
+        return found
+
+    def get(self, pointer: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        """The line of ``pointer``, or ``default`` when the document has no such node."""
+        if self._all is not None:
+            return self._all.get(pointer, default)
+        try:
+            position = self._locate(pointer)
+        except (ValueError, IndexError):  # not the valid JSON it should be
+            position = None
+        return default if position is None else self._line(position)
+
+    def __getitem__(self, pointer: str) -> int:
+        line = self.get(pointer)
+        if line is None:
+            raise KeyError(pointer)
+        return line
+
+    def _everything(self) -> dict[str, int]:
+        if self._all is None:
+            self._all = source_map(self.text)
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())

@@ -147,12 +147,16 @@ class Inventory:
         for segment in path:
             stepped: list[Any] = []
             for value in values:
-                for child in _step(value, segment):
+                for child in self.step(value, segment):
                     stepped.extend(self.resolve(child))
             if len(stepped) > _MAX_CANDIDATES:
                 return [UNKNOWN]
             values = stepped
         return values
+
+    def step(self, value: Any, segment: PathSegment) -> list[Any]:
+        """The children of ``value`` at ``segment`` (not yet resolved)."""
+        return _step(value, segment)
 
     def holds(
         self, root: Any, path: Sequence[PathSegment], predicate: Callable[[Any], bool]
@@ -174,8 +178,17 @@ class Inventory:
         return resource.type in types
 
     def of_type(self, *types: str) -> list[Resource]:
-        """The resources of the given types, in document order."""
-        return [resource for resource in self.resources if self.type_matches(resource, *types)]
+        """The resources of the given types, in document order (a shared list: do not change it).
+
+        Remembered per document: rules ask for the same types once per bucket, and a
+        scan per question would make a document of many buckets quadratic.
+        """
+        key = ("of_type", types)
+        found: list[Resource] | None = self.memo.get(key)
+        if found is None:
+            found = [resource for resource in self.resources if self.type_matches(resource, *types)]
+            self.memo[key] = found
+        return found
 
     def references(self, resource: Resource, attribute: str) -> set[str]:
         """The addresses of the resources an attribute of ``resource`` refers to."""
@@ -207,10 +220,12 @@ class Inventory:
 def _step(value: Any, segment: PathSegment) -> list[Any]:
     if value is UNKNOWN:
         return [UNKNOWN]
-    if isinstance(value, Mapping):
+    kind = type(value)
+    # Parsed documents hold plain dicts: checked first, the Mapping ABC check costs 5x more.
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         key = segment if isinstance(segment, str) else str(segment)
         return [value.get(key, MISSING)]
-    if isinstance(value, list):
+    if kind is list:
         if isinstance(segment, int):
             return [value[segment]] if 0 <= segment < len(value) else [MISSING]
         if not value:

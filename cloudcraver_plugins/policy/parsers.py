@@ -8,26 +8,33 @@ file                                   recognised by                     ``forma
 ``.yaml``, ``.yml``, ``.template``     ``AWSTemplateFormatVersion`` or   ``cloudformation``
                                        ``Resources`` at the top
 ``.json``, ``.template.json``          the same keys                     ``cloudformation``
+``.tf`` (HCL, through :mod:`.hcl`)     the suffix                        ``terraform``
 ``.tf.json`` (or ``.json``)            ``.tf.json``, or ``resource``     ``terraform``
 ``.json``                              ``planned_values``                ``terraform-plan``
 ``.json``                              ``$schema`` naming a              ``arm``
                                        ``deploymentTemplate``
 =====================================  ================================  ==================
 
-Anything else gives ``None`` (another plugin may know it). A file whose suffix says YAML
-or JSON but whose text is not valid YAML or JSON raises
+Anything else gives ``None`` (another plugin may know it). A file whose suffix says YAML,
+JSON or HCL but whose text is not valid YAML, JSON or HCL raises
 :class:`~cloudcraver_hookspecs.PluginInputError` as ``path:line: what is wrong``.
+
+``.tf`` files are read into the structure Terraform defines for ``.tf.json``, so that
+both syntaxes give the same ``terraform`` document shape (blocks as lists of bodies).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cloudcraver_hookspecs import DocumentSource, InfrastructureDocument, PluginInputError
 
-__all__ = ["FORMATS", "JSON_SUFFIXES", "YAML_SUFFIXES", "parse_document"]
+__all__ = ["FORMATS", "HCL_SUFFIXES", "JSON_SUFFIXES", "YAML_SUFFIXES", "parse_document"]
 
 #: The formats this module produces (and the policy rules check).
 FORMATS = ("cloudformation", "terraform", "terraform-plan", "arm")
@@ -35,6 +42,17 @@ FORMATS = ("cloudformation", "terraform", "terraform-plan", "arm")
 YAML_SUFFIXES = frozenset({".yaml", ".yml", ".template.yaml"})
 #: Suffixes read as JSON.
 JSON_SUFFIXES = frozenset({".json", ".tf.json", ".template.json"})
+#: Suffixes read as HCL (Terraform's native syntax).
+HCL_SUFFIXES = frozenset({".tf"})
+#: CloudFormation rejects templates over this many bytes (1 MB, in S3): refused unread.
+MAX_CLOUDFORMATION_BYTES = 1_000_000
+#: Azure Resource Manager rejects templates over this many bytes (4 MB).
+MAX_ARM_BYTES = 4 * 1024 * 1024
+# Top-level keys that make a YAML document CloudFormation, as a large file is checked for
+# them before it is parsed.
+_CLOUDFORMATION_KEY = re.compile(
+    r"^[\"']?(?:AWSTemplateFormatVersion|Resources)[\"']?[ \t]*:", re.M
+)
 
 
 class _DuplicateKey(Exception):
@@ -46,10 +64,12 @@ class _DuplicateKey(Exception):
 def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
     """Parse ``source`` if it is a document the policy rules check, else ``None``.
 
-    :raises PluginInputError: for malformed YAML or JSON, unknown YAML tags, duplicate keys
-        and documents refused as hostile (alias bombs).
+    :raises PluginInputError: for malformed YAML, JSON or HCL, unknown YAML tags, duplicate
+        keys and documents refused as hostile (alias bombs, inputs over the parsers' limits).
     """
     suffix = source.suffix
+    if suffix in HCL_SUFFIXES:
+        return _parse_hcl(source)
     if suffix in JSON_SUFFIXES:
         return _parse_json(source)
     if suffix in YAML_SUFFIXES:
@@ -66,22 +86,72 @@ def _error(source: DocumentSource, line: int | None, message: str) -> PluginInpu
     return PluginInputError(f"{where}: {message}")
 
 
+def _byte_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _check_size(source: DocumentSource, document_format: str) -> None:
+    """Refuse a template its own service would reject for its size, before reading it."""
+    limits = {"cloudformation": MAX_CLOUDFORMATION_BYTES, "arm": MAX_ARM_BYTES}
+    limit = limits.get(document_format)
+    if limit is None or len(source.text) <= limit // 4:  # at most 4 bytes a character
+        return
+    size = _byte_size(source.text)
+    if size > limit:
+        service, advice = {
+            "cloudformation": ("CloudFormation", "split it into nested stacks"),
+            "arm": ("Azure Resource Manager", "split it into linked templates"),
+        }[document_format]
+        raise _error(
+            source,
+            None,
+            f"{size:,} bytes is over the {limit:,} bytes {service} accepts for a template: "
+            f"{advice}",
+        )
+
+
 def _parse_yaml(source: DocumentSource) -> InfrastructureDocument | None:
     from . import cfn_yaml
 
+    if len(source.text) > MAX_CLOUDFORMATION_BYTES and _CLOUDFORMATION_KEY.search(source.text):
+        _check_size(source, "cloudformation")  # before the cost of parsing it
+    with _collector_paused():
+        try:
+            composed = cfn_yaml.compose(source.text)
+            if composed is None or not cfn_yaml.is_cloudformation(composed):
+                return None
+            _check_size(source, "cloudformation")
+            data = cfn_yaml.construct(composed)
+        except cfn_yaml.YamlProblem as problem:
+            raise _error(source, problem.line, problem.message) from None
+        lines = cfn_yaml.source_map(composed)
+    return InfrastructureDocument(path=source.path, format="cloudformation", data=data, lines=lines)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a document's many objects are made.
+
+    Its passes over tens of thousands of young nodes cost a third of the parse time; the
+    few cycles a document may hold (a recursive YAML alias) are collected afterwards.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        composed = cfn_yaml.compose(source.text)
-        if composed is None or not cfn_yaml.is_cloudformation(composed):
-            return None
-        data = cfn_yaml.construct(composed)
-    except cfn_yaml.YamlProblem as problem:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_hcl(source: DocumentSource) -> InfrastructureDocument:
+    from . import hcl
+
+    try:
+        data, lines = hcl.parse(source.text)
+    except hcl.HclProblem as problem:
         raise _error(source, problem.line, problem.message) from None
-    return InfrastructureDocument(
-        path=source.path,
-        format="cloudformation",
-        data=data,
-        lines=cfn_yaml.source_map(composed),
-    )
+    return InfrastructureDocument(path=source.path, format="terraform", data=data, lines=lines)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -117,8 +187,12 @@ def _parse_json(source: DocumentSource) -> InfrastructureDocument | None:
     document_format = _json_format(data, source.suffix)
     if document_format is None:
         return None
+    _check_size(source, document_format)
     return InfrastructureDocument(
-        path=source.path, format=document_format, data=data, lines=json_lines.source_map(text)
+        path=source.path,
+        format=document_format,
+        data=data,
+        lines=json_lines.LazySourceMap(text),
     )
 
 

@@ -56,7 +56,7 @@ def deactivate() -> None:
 
 @hookimpl
 def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
-    """Parse CloudFormation, Terraform JSON, Terraform plan and ARM documents."""
+    """Parse CloudFormation, Terraform (HCL and JSON), Terraform plan and ARM documents."""
     from .parsers import parse_document as parse
 
     return parse(source)

@@ -16,6 +16,7 @@ from .rules_aws import AWS_RULES
 from .rules_azure import AZURE_RULES
 from .rules_gcp import GCP_RULES
 from .rules_general import GENERAL_RULES
+from .rules_templates import TEMPLATE_RULES
 
 if TYPE_CHECKING:
     from .config import PolicyConfig
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["BUILTIN_RULES", "RULES_BY_ID", "Policy", "builtin_rule_ids"]
 
 #: Every built-in rule, in report order.
-BUILTIN_RULES: tuple[Rule, ...] = (*AWS_RULES, *AZURE_RULES, *GCP_RULES, *GENERAL_RULES)
+BUILTIN_RULES: tuple[Rule, ...] = (
+    *AWS_RULES,
+    *AZURE_RULES,
+    *GCP_RULES,
+    *GENERAL_RULES,
+    *TEMPLATE_RULES,
+)
 #: The built-in rules by id.
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in BUILTIN_RULES}
 
@@ -80,7 +87,7 @@ class Policy:
             rule_id=rule.id,
             severity=self.severity(rule),
             message=violation.message,
-            resource=violation.resource.address,
+            resource=violation.resource.address or None,  # "": the document itself
             location=Location(file=document.path, line=document.line_of(pointer), path=pointer),
             remediation=rule.remediation,
         )

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from cloudcraver_hookspecs import Severity
 
 from .formats import (
-    INTERPOLATION,
     CloudFormationInventory,
     TerraformBase,
     TerraformInventory,
@@ -71,26 +70,45 @@ def _is_algorithm(value: Any) -> bool:
     return isinstance(value, str) and value in _SSE_ALGORITHMS
 
 
+def _bucket_references(inventory: TerraformBase, companion: Resource) -> set[str]:
+    """The addresses a companion's ``bucket`` argument refers to.
+
+    ``bucket = each.value.id`` names the instance ``for_each`` iterates over: the
+    addresses ``for_each`` refers to (``for_each = aws_s3_bucket.logs``) count.
+    """
+    found = inventory.references(companion, "bucket")
+    if found and all(address.startswith("each.") for address in found):
+        found = inventory.references(companion, "for_each")
+    return found
+
+
 def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Resource]:
     """The ``kind`` resources configuring ``bucket`` (through their ``bucket`` argument).
 
     A companion with a known bucket name is linked by name; otherwise by the reference in
-    its expression (``aws_s3_bucket.logs.id``).
+    its expression (``aws_s3_bucket.logs.id``). The companions of a kind are indexed once
+    per document, so that many buckets cost no more than one pass over them.
     """
-    key = ("companions", bucket.address, kind)
-    if key not in inventory.memo:
-        names = set(inventory.texts(bucket.body, ("bucket",)))
-        address = base_address(bucket.address)
-
-        def linked(other: Resource) -> bool:
+    key = ("companions", kind)
+    index: tuple[dict[str, list[Resource]], dict[str, list[Resource]]] | None
+    index = inventory.memo.get(key)
+    if index is None:
+        by_name: dict[str, list[Resource]] = {}
+        by_reference: dict[str, list[Resource]] = {}
+        for other in inventory.of_type(kind):
             other_names = inventory.texts(other.body, ("bucket",))
             if other_names:
-                return bool(names.intersection(other_names))
-            return address in inventory.references(other, "bucket")
-
-        inventory.memo[key] = [other for other in inventory.of_type(kind) if linked(other)]
-    found: list[Resource] = inventory.memo[key]
-    return found
+                for name in set(other_names):
+                    by_name.setdefault(name, []).append(other)
+            else:
+                for address in _bucket_references(inventory, other):
+                    by_reference.setdefault(base_address(address), []).append(other)
+        index = inventory.memo[key] = (by_name, by_reference)
+    by_name, by_reference = index
+    found = [*by_reference.get(base_address(bucket.address), ())]
+    for name in set(inventory.texts(bucket.body, ("bucket",))):
+        found += by_name.get(name, ())
+    return list({id(other): other for other in found}.values())  # once each, in order found
 
 
 # ---------------------------------------------------------------------- encryption
@@ -180,8 +198,10 @@ def _cfn_public_access(inventory: CloudFormationInventory, bucket: Resource) -> 
 
 
 def _tf_public_access(inventory: TerraformBase, bucket: Resource) -> Violation | None:
-    blocks = companions(inventory, bucket, "aws_s3_bucket_public_access_block")
-    blocks += inventory.of_type("aws_s3_account_public_access_block")
+    blocks = [
+        *companions(inventory, bucket, "aws_s3_bucket_public_access_block"),
+        *inventory.of_type("aws_s3_account_public_access_block"),
+    ]
     if not blocks:
         return Violation(
             bucket, f"S3 bucket {bucket.address} has no aws_s3_bucket_public_access_block"
@@ -220,26 +240,37 @@ def _is_everyone(principal: Any) -> bool:
 
 
 def _denies_insecure_transport(inventory: Inventory, statement: Any) -> bool:
-    """Whether ``statement`` denies everyone every S3 action without TLS."""
+    """Whether ``statement`` denies everyone every S3 action without TLS.
+
+    A part the document does not determine (a reference, a function) gets the benefit of
+    the doubt: the statement counts as denying.
+    """
     if not isinstance(statement, Mapping):
         return False
-    if _single(inventory, statement.get("Effect")) != "Deny":
+    effect = _single(inventory, statement.get("Effect"))
+    principal = _single(inventory, statement.get("Principal"))
+    actions = [_single(inventory, a) for a in _as_list(_single(inventory, statement.get("Action")))]
+    condition = _single(inventory, statement.get("Condition"))
+    if effect is not UNKNOWN and effect != "Deny":
         return False
-    if not _is_everyone(_single(inventory, statement.get("Principal"))):
+    if principal is not UNKNOWN and not _is_everyone(principal):
         return False
-    actions = _as_list(_single(inventory, statement.get("Action")))
-    if not any(action in ("*", "s3:*") for action in actions):
+    if not any(action is UNKNOWN or action in ("*", "s3:*") for action in actions):
         return False
-    condition = statement.get("Condition")
+    if condition is UNKNOWN:
+        return True
     if not isinstance(condition, Mapping):
         return False
-    for operator, block in condition.items():
-        if operator in ("Bool", "BoolIfExists") and isinstance(block, Mapping):
-            for key, value in block.items():
-                # Condition keys are case-insensitive in IAM.
-                secure = str(key).lower() == "aws:securetransport"
-                if secure and any(is_false(item) for item in _as_list(value)):
-                    return True
+    for operator, given in condition.items():
+        block = _single(inventory, given)
+        if operator not in ("Bool", "BoolIfExists") or not isinstance(block, Mapping):
+            continue
+        for key, value in block.items():
+            if str(key).lower() != "aws:securetransport":  # condition keys ignore case
+                continue
+            items = [_single(inventory, item) for item in _as_list(_single(inventory, value))]
+            if any(item is UNKNOWN or is_false(item) for item in items):
+                return True
     return False
 
 
@@ -258,21 +289,42 @@ def _enforces_tls(inventory: Inventory, documents: list[Any]) -> bool:
 
 
 def _json_policy(text: str) -> Any:
-    if INTERPOLATION.search(text):
-        return UNKNOWN
+    """A policy given as JSON text: its document, or unknown when it is not JSON yet.
+
+    Terraform templates may interpolate inside JSON strings (``"Resource":
+    "${aws_s3_bucket.b.arn}/*"``); the text is still JSON and its statements can be read,
+    the interpolated strings staying unknown values.
+    """
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except ValueError:
         return UNKNOWN
+    return document if isinstance(document, Mapping) else UNKNOWN
+
+
+def _cfn_policies_by_bucket(inventory: CloudFormationInventory) -> dict[str, list[Any]]:
+    """Bucket policy documents by the logical id or literal name of the bucket they name."""
+    key = ("cfn-bucket-policies",)
+    found: dict[str, list[Any]] | None = inventory.memo.get(key)
+    if found is None:
+        found = {}
+        for policy in inventory.of_type("AWS::S3::BucketPolicy"):
+            documents = inventory.lookup(policy.body, ("Properties", "PolicyDocument"))
+            targets = inventory.references(policy, "Bucket")
+            targets |= {
+                "name:" + name for name in inventory.texts(policy.body, ("Properties", "Bucket"))
+            }
+            for target in targets:
+                found.setdefault(target, []).extend(documents)
+        inventory.memo[key] = found
+    return found
 
 
 def _cfn_tls(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
-    names = set(inventory.texts(bucket.body, ("Properties", "BucketName")))
-    documents: list[Any] = []
-    for policy in inventory.of_type("AWS::S3::BucketPolicy"):
-        refers = bucket.address in inventory.references(policy, "Bucket")
-        if refers or names.intersection(inventory.texts(policy.body, ("Properties", "Bucket"))):
-            documents += inventory.lookup(policy.body, ("Properties", "PolicyDocument"))
+    policies = _cfn_policies_by_bucket(inventory)
+    documents = list(policies.get(bucket.address, ()))
+    for name in set(inventory.texts(bucket.body, ("Properties", "BucketName"))):
+        documents += policies.get("name:" + name, ())
     if _enforces_tls(inventory, documents):
         return None
     return Violation(
@@ -304,6 +356,9 @@ def _tf_policy_documents(inventory: TerraformBase, body: Mapping[str, Any]) -> l
         if match:
             source = inventory.data_sources.get(f"data.aws_iam_policy_document.{match.group(1)}")
             return [UNKNOWN if source is None else _from_policy_document_data(source.body)]
+        document = _json_policy(raw)
+        if document is not UNKNOWN:  # JSON text, perhaps with interpolations in strings
+            return [document]
     return inventory.resolve(raw)
 
 
@@ -387,7 +442,7 @@ AWS_RULES: tuple[Rule, ...] = (
         "RestrictPublicBuckets to true in PublicAccessBlockConfiguration (CloudFormation) or "
         "in an aws_s3_bucket_public_access_block (Terraform).",
         check=_for_each_bucket(_cfn_public_access, _tf_public_access),
-        checkov=("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
+        checkov=("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6"),
     ),
     Rule(
         id="aws-s3-tls-only",

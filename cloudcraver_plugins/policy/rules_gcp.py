@@ -66,6 +66,15 @@ def _is_public(member: Any) -> bool:
     return isinstance(member, str) and member.rsplit(":", 1)[-1] in _PUBLIC_MEMBERS
 
 
+def _members(inventory: Inventory, grant: Resource, attribute: str) -> list[Any]:
+    """Every member a grant names: ``members`` and ``role_entity`` are lists."""
+    found: list[Any] = []
+    for value in inventory.lookup(grant.body, (attribute,)):
+        for item in value if isinstance(value, list) else [value]:
+            found.extend(inventory.resolve(item))
+    return found
+
+
 def _public_access(inventory: Inventory, config: PolicyConfig) -> Iterator[Violation]:
     for bucket in _buckets(inventory):
         path = ("public_access_prevention",)
@@ -79,7 +88,7 @@ def _public_access(inventory: Inventory, config: PolicyConfig) -> Iterator[Viola
         return
     for kind, attribute in _GRANTS.items():
         for grant in inventory.of_type(kind):
-            members = [m for m in inventory.lookup(grant.body, (attribute,)) if _is_public(m)]
+            members = [m for m in _members(inventory, grant, attribute) if _is_public(m)]
             if members:
                 yield Violation(
                     grant,

@@ -174,7 +174,7 @@ def test_tags_follow_the_aws_tagging_rules(tags: dict[str, str], rule: str) -> N
                     {"days": 60, "storage_class": "GLACIER"},
                 ],
             },
-            "a second time",
+            "S3 does not move objects from GLACIER to GLACIER",
         ),
     ],
 )

@@ -67,6 +67,7 @@ def test_template_header_and_outputs() -> None:
         "BucketArn",
         "BucketDomainName",
         "BucketRegionalDomainName",
+        "LogBucketName",
     ]
     assert data["Outputs"]["BucketName"]["Value"] == {"Ref": "Bucket"}
     assert data["Outputs"]["BucketArn"]["Value"] == {"Fn::GetAtt": ["Bucket", "Arn"]}

@@ -34,7 +34,6 @@ def test_formats_are_recognised(data: Path, path: str, document_format: str) -> 
         ("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\n"),
         ("package.json", '{"name": "x", "version": "1.0.0"}'),
         ("values.json", "[1, 2, 3]"),
-        ("main.tf", 'resource "aws_s3_bucket" "b" {}\n'),
         ("notes.txt", "Resources: {}"),
         ("empty.yaml", ""),
     ],

@@ -37,7 +37,7 @@ def test_rule_registry_is_well_formed() -> None:
     by_id = {rule.id: rule for rule in BUILTIN_RULES}
     assert by_id["aws-s3-encryption"].checkov == ("CKV_AWS_19",)
     assert by_id["aws-s3-public-access-block"].checkov == (
-        "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56",
+        "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "CKV2_AWS_6",
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from cloudcraver_host import PluginHost
 from cloudcraver_host.templates import ParameterSource, render_template
 
 from .helpers import findings_of, parse_text, render, summary
+from .s3_cases import REPLICA_KEY_ARN
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
@@ -22,6 +23,16 @@ from .helpers import findings_of, parse_text, render, summary
         {"encryption": "dsse-kms", "deletion_policy": "Delete"},
         {"bucket_name": "acme-archive", "tags": {"owner": "platform"}},
         {"lifecycle": [{"id": "tidy", "abort_incomplete_multipart_days": 7}]},
+        {"access_logging": {"prefix": "s3/", "retention_days": 30}, "object_lock": {}},
+        {
+            "encryption": "sse-kms",
+            "cors": [{"allowed_methods": ["GET"], "allowed_origins": ["*"]}],
+            "replication": {
+                "destination_bucket_arn": "arn:aws:s3:::acme-replica",
+                "replica_kms_key_arn": REPLICA_KEY_ARN,
+            },
+        },
+        {"website": {"redirect_all_requests_to": {"host_name": "example.com"}}},
     ],
 )
 def test_rendered_templates_pass_the_policy(fmt: str, parameters: dict[str, Any]) -> None:
