@@ -119,7 +119,9 @@ class HostSettings:
     safe_mode: bool = False
     only: tuple[str, ...] | None = None
     plugin_paths: tuple[Path, ...] = ()
-    max_document_bytes: int = 10 * 1024 * 1024
+    # 5 MiB: beyond any CloudFormation (1 MB) or ARM (4 MiB) template, and a dense Terraform
+    # JSON file of that size still validates within a few seconds.
+    max_document_bytes: int = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)

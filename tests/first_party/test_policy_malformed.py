@@ -121,8 +121,8 @@ ERRORS: dict[str, tuple[str, bytes, str]] = {
     ),
     "over-size-limit": (
         "huge.json",
-        b'{"Resources": {' + BUCKET.encode() + b"}, " + b'"x": "' + b"a" * (11 * MiB) + b'"}',
-        "is over the 10485760-byte limit",
+        b'{"Resources": {' + BUCKET.encode() + b"}, " + b'"x": "' + b"a" * (6 * MiB) + b'"}',
+        "is over the 5242880-byte limit",
     ),
     "binary": ("image.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
     "not-utf8": (
@@ -173,7 +173,7 @@ READ: dict[str, tuple[str, bytes]] = {
     "huge-single-line": (
         "line.tf.json",
         b'{"resource": {"aws_s3_bucket": {"b": {"bucket": "acme", "tags": {"note": "'
-        + b"n" * (9 * MiB)
+        + b"n" * (4 * MiB)
         + b'"}}}}}',
     ),
     "huge-single-line-yaml": (
@@ -273,10 +273,12 @@ def test_terraform_file_without_resources_passes(warm: Callable[..., Run], tmp_p
 
 
 def test_bad_files_do_not_stop_the_others(warm: Callable[..., Run], tmp_path: Path) -> None:
+    documents = tmp_path / "documents"  # apart from the home folder and its cache
+    documents.mkdir()
     for name, content, _ in (ERRORS["broken-hcl"], ERRORS["alias-bomb"], ERRORS["binary"]):
-        (tmp_path / name).write_bytes(content)
-    (tmp_path / "ok.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
-    run = warm(tmp_path, "validate", ".", "--format", "json")
+        (documents / name).write_bytes(content)
+    (documents / "ok.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
+    run = warm(tmp_path, "validate", "documents", "--format", "json")
     assert run.returncode == 2
     assert len(run.stderr.splitlines()) == 3
     report = json.loads(run.stdout)
