@@ -23,7 +23,17 @@ from .formats import (
     TerraformInventory,
     base_address,
 )
-from .model import UNKNOWN, CheckFunction, Inventory, Resource, Rule, Violation, is_false, is_true
+from .model import (
+    MISSING,
+    UNKNOWN,
+    CheckFunction,
+    Inventory,
+    Resource,
+    Rule,
+    Violation,
+    is_false,
+    is_true,
+)
 
 if TYPE_CHECKING:
     from .config import PolicyConfig
@@ -112,6 +122,14 @@ def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Re
 
 
 # ---------------------------------------------------------------------- encryption
+#
+# Since January 2023 S3 encrypts every new object with SSE-S3 when a bucket sets no default
+# encryption, so a bucket without the setting is encrypted at rest (checkov passes it too).
+# What is left to catch is an explicit setting that names no valid algorithm: a typo, an
+# empty rule, a parameter defaulting to something S3 does not know. Such a template says it
+# chooses an encryption without saying which one S3 knows: a mistake, reported.
+
+_ALGORITHMS_TEXT = "AES256, aws:kms or aws:kms:dsse"
 
 
 def _cfn_encryption(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
@@ -124,27 +142,56 @@ def _cfn_encryption(inventory: CloudFormationInventory, bucket: Resource) -> Vio
             and all(inventory.holds(rule, algorithm, _is_algorithm) for rule in rules)
         )
 
-    path = ("Properties", "BucketEncryption", "ServerSideEncryptionConfiguration")
-    if inventory.holds(bucket.body, path, configured):
+    def valid(setting: Any) -> bool:
+        # No BucketEncryption (or Ref AWS::NoValue): S3's default SSE-S3 applies.
+        if setting is MISSING:
+            return True
+        return inventory.holds(setting, ("ServerSideEncryptionConfiguration",), configured)
+
+    if inventory.holds(bucket.body, ("Properties", "BucketEncryption"), valid):
         return None
     return Violation(
         bucket,
-        f"S3 bucket {bucket.address} sets no default encryption "
-        "(BucketEncryption with an SSEAlgorithm)",
+        f"S3 bucket {bucket.address} sets a default encryption without a valid SSEAlgorithm "
+        f"({_ALGORITHMS_TEXT}) in each rule of BucketEncryption",
         bucket.at("Properties", "BucketEncryption"),
     )
 
 
+def _tf_blocks_set(value: Any) -> bool:
+    """Whether a Terraform block value holds a block (a list of none is the block left out).
+
+    Plans write blocks a configuration leaves out as ``[]``; Terraform JSON may write a
+    single block as an object.
+    """
+    return value is not MISSING and value != []
+
+
 def _tf_encryption(inventory: TerraformBase, bucket: Resource) -> Violation | None:
     path = ("rule", "apply_server_side_encryption_by_default", "sse_algorithm")
-    if inventory.holds(bucket.body, ("server_side_encryption_configuration", *path), _is_algorithm):
+    inline = ("server_side_encryption_configuration",)
+    if inventory.holds(bucket.body, (*inline, *path), _is_algorithm):
         return None
     kind = "aws_s3_bucket_server_side_encryption_configuration"
-    for other in companions(inventory, bucket, kind):
+    linked = companions(inventory, bucket, kind)
+    for other in linked:
         if inventory.holds(other.body, path, _is_algorithm):
             return None
+    if linked:
+        return Violation(
+            bucket,
+            f"S3 bucket {bucket.address} sets a default encryption without a valid "
+            f"sse_algorithm ({_ALGORITHMS_TEXT}) in each rule of its {kind}",
+            linked[0].pointer,
+        )
+    if not any(_tf_blocks_set(value) for value in inventory.lookup(bucket.body, inline)):
+        return None  # no setting at all: S3's default SSE-S3 applies
     return Violation(
-        bucket, f"S3 bucket {bucket.address} sets no default encryption (no {kind} for it)"
+        bucket,
+        f"S3 bucket {bucket.address} sets a default encryption without a valid "
+        f"sse_algorithm ({_ALGORITHMS_TEXT}) in each rule of its "
+        "server_side_encryption_configuration",
+        bucket.at(*inline),
     )
 
 
@@ -418,10 +465,12 @@ AWS_RULES: tuple[Rule, ...] = (
     Rule(
         id="aws-s3-encryption",
         severity=Severity.ERROR,
-        description="S3 buckets set a default server-side encryption.",
-        remediation="Set BucketEncryption (CloudFormation) or add an "
-        "aws_s3_bucket_server_side_encryption_configuration (Terraform) with sse_algorithm "
-        "AES256, aws:kms or aws:kms:dsse.",
+        description="S3 buckets that set a default encryption name a valid algorithm "
+        "(without the setting, S3 encrypts with SSE-S3).",
+        remediation="Give every rule of BucketEncryption (CloudFormation), "
+        "server_side_encryption_configuration or "
+        "aws_s3_bucket_server_side_encryption_configuration (Terraform) the algorithm "
+        "AES256, aws:kms or aws:kms:dsse, or remove the setting to keep S3's default SSE-S3.",
         check=_for_each_bucket(_cfn_encryption, _tf_encryption),
         checkov=("CKV_AWS_19",),
     ),

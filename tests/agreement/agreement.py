@@ -90,11 +90,6 @@ _DSSE = (
     "DSSE-KMS (aws:kms:dsse) is server-side encryption with two layers of KMS keys; "
     "checkov's CKV_AWS_19 accepts only AES256 and aws:kms (checkov false positive)"
 )
-_NO_SETTING = (
-    "no encryption setting: S3 has encrypted new objects with SSE-S3 by default since "
-    "January 2023, so checkov passes; the policy asks for the choice to be written in "
-    "the template (deliberately stricter)"
-)
 _FN_IF = (
     "every branch of the Fn::If is secure; checkov does not evaluate Fn::If in "
     "CloudFormation and fails the property (checkov false positive)"
@@ -138,49 +133,6 @@ KNOWN_DISAGREEMENTS: dict[tuple[str, str, str], str] = {
         "terraform_json/s3_split_mixed/main.tf.json",
         "aws_s3_bucket.exports",
     ): _DSSE,
-    ("aws-s3-encryption", "cloudformation/s3_bare_bucket.yaml", "ScratchBucket"): _NO_SETTING,
-    ("aws-s3-encryption", "cloudformation/s3_public_access_off.json", "WebsiteBucket"): (
-        _NO_SETTING
-    ),
-    (
-        "aws-s3-encryption",
-        "cloudformation/s3_conditions_one_branch_weak.yaml",
-        "DevOnlyBucket",
-    ): _NO_SETTING,
-    ("aws-s3-encryption", "cloudformation/s3_access_logging_mixed.yaml", "LoggedBucket"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "cloudformation/s3_access_logging_mixed.yaml", "AccessLogBucket"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "cloudformation/s3_mappings_per_environment.yaml", "RegionalBucket"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "cloudformation/s3_many_buckets_mixed.json", "SandboxZone"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform/s3_bare_bucket/main.tf", "aws_s3_bucket.scratch"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform/s3_split_count/main.tf", "aws_s3_bucket.replica"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform/s3_split_linked_by_name/main.tf", "aws_s3_bucket.named"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform/s3_logging_split/main.tf", "aws_s3_bucket.app"): (_NO_SETTING),
-    ("aws-s3-encryption", "terraform/s3_logging_split/main.tf", "aws_s3_bucket.access_logs"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform/s3_two_buckets_mixed/main.tf", "aws_s3_bucket.open"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform_json/s3_inline_v3/main.tf.json", "aws_s3_bucket.tmp"): (
-        _NO_SETTING
-    ),
-    ("aws-s3-encryption", "terraform_plan/s3_split_plan.json", "aws_s3_bucket.staging"): (
-        _NO_SETTING
-    ),
     ("aws-s3-encryption", "cloudformation/s3_mappings_per_environment.yaml", "MappedBucket"): (
         _FIND_IN_MAP
     ),

@@ -198,7 +198,11 @@ def template_of(buckets: int) -> str:
     for index in range(buckets):
         resources[f"B{index}"] = {
             "Type": "AWS::S3::Bucket",
-            "Properties": {"BucketName": f"b-{index}", "Tags": [{"Key": "a", "Value": "b"}]},
+            "Properties": {
+                "BucketName": f"b-{index}",
+                "Tags": [{"Key": "a", "Value": "b"}],
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": []},  # no rule
+            },
         }
         resources[f"P{index}"] = {
             "Type": "AWS::S3::BucketPolicy",

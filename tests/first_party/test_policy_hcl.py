@@ -168,8 +168,7 @@ def test_split_resources_link_through_references() -> None:
 def test_split_resources_of_another_bucket_do_not_count() -> None:
     text = SECURE_SPLIT + '\nresource "aws_s3_bucket" "other" {\n  bucket = "acme-other"\n}\n'
     assert {rule for rule, _ in summary(findings_of(tf(text)))} == {
-        "aws-s3-encryption", "aws-s3-versioning", "aws-s3-public-access-block",
-        "aws-s3-tls-only",
+        "aws-s3-versioning", "aws-s3-public-access-block", "aws-s3-tls-only",
     }  # fmt: skip
     assert {resource for _, resource in summary(findings_of(tf(text)))} == {"aws_s3_bucket.other"}
 

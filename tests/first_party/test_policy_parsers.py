@@ -81,11 +81,12 @@ def test_yaml_dates_stay_text(data: Path) -> None:
 def test_yaml_lines_point_at_keys(data: Path) -> None:
     document = parse_file(data / "cloudformation/insecure.yaml")
     assert document.lines["/Resources/PlainBucket"] == 4
-    assert document.lines["/Resources/PartlyBlocked"] == 9
+    assert document.lines["/Resources/PartlyBlocked"] == 13
     assert (
-        document.lines["/Resources/PartlyBlocked/Properties/PublicAccessBlockConfiguration"] == 18
+        document.lines["/Resources/PartlyBlocked/Properties/PublicAccessBlockConfiguration"] == 22
     )
-    assert document.line_of("/Resources/PlainBucket/Properties/BucketEncryption") == 6
+    assert document.lines["/Resources/PlainBucket/Properties/BucketEncryption"] == 9
+    assert document.line_of("/Resources/PlainBucket/Properties/PublicAccessBlockConfiguration") == 6
 
 
 @pytest.mark.parametrize(

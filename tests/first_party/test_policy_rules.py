@@ -50,14 +50,14 @@ def test_insecure_cloudformation_gives_expected_findings_and_lines(data: Path) -
     found = {(f.rule_id, f.resource, f.location.line if f.location else None) for f in findings}
     assert found == {
         ("aws-s3-tls-only", "PlainBucket", 4),
-        ("aws-s3-encryption", "PlainBucket", 6),
+        ("aws-s3-encryption", "PlainBucket", 9),  # an algorithm S3 does not know
         ("aws-s3-public-access-block", "PlainBucket", 6),
         ("aws-s3-versioning", "PlainBucket", 8),
-        ("aws-s3-tls-only", "PartlyBlocked", 9),  # its policy allows, does not deny
-        ("aws-s3-public-access-block", "PartlyBlocked", 18),
+        ("aws-s3-tls-only", "PartlyBlocked", 13),  # its policy allows, does not deny
+        ("aws-s3-public-access-block", "PartlyBlocked", 22),
     }
     partly = next(f for f in findings if f.rule_id == "aws-s3-public-access-block" and f.location
-                  and f.location.line == 18)  # fmt: skip
+                  and f.location.line == 22)  # fmt: skip
     assert "BlockPublicPolicy, RestrictPublicBuckets" in partly.message
     assert partly.severity is Severity.ERROR
     assert partly.remediation
@@ -74,10 +74,10 @@ def test_insecure_cloudformation_gives_expected_findings_and_lines(data: Path) -
 def test_policy_linked_by_literal_bucket_name(data: Path) -> None:
     findings = findings_of(parse_file(data / "cloudformation/insecure.json"))
     assert summary(findings) == {
-        ("aws-s3-encryption", "LegacyBucket"),
         ("aws-s3-versioning", "LegacyBucket"),
         ("aws-s3-public-access-block", "LegacyBucket"),
-    }  # no aws-s3-tls-only: the policy names the bucket "legacy-bucket"
+    }  # no aws-s3-tls-only: the policy names the bucket "legacy-bucket"; no
+    # aws-s3-encryption: without BucketEncryption, S3 encrypts with SSE-S3
 
 
 def test_ref_resolves_to_parameter_defaults(data: Path) -> None:
@@ -140,11 +140,11 @@ Resources:
 def test_split_resources_are_linked_to_their_bucket(data: Path) -> None:
     findings = findings_of(parse_file(data / "terraform/split_resources.tf.json"))
     assert summary(findings) == {
-        ("aws-s3-encryption", "aws_s3_bucket.scratch"),
         ("aws-s3-versioning", "aws_s3_bucket.scratch"),
         ("aws-s3-public-access-block", "aws_s3_bucket.scratch"),
         ("aws-s3-tls-only", "aws_s3_bucket.scratch"),
-    }  # aws_s3_bucket.data passes: every setting comes from a linked resource
+    }  # aws_s3_bucket.data passes: every setting comes from a linked resource (scratch sets
+    # no encryption: S3's default SSE-S3 applies)
     blocks = [f for f in findings if f.rule_id == "aws-s3-public-access-block"]
     assert "block_public_policy = true, ignore_public_acls = true" in blocks[0].message
     assert blocks[0].location is not None and blocks[0].location.line == 37
@@ -153,10 +153,12 @@ def test_split_resources_are_linked_to_their_bucket(data: Path) -> None:
 def test_encryption_of_another_bucket_does_not_count(data: Path) -> None:
     config = json.loads((data / "terraform/split_resources.tf.json").read_text())
     sse = config["resource"]["aws_s3_bucket_server_side_encryption_configuration"]["data"]
+    sse["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] = "AES-256"
+    assert ("aws-s3-encryption", "aws_s3_bucket.data") in summary(findings_of(terraform(config)))
     sse["bucket"] = "${aws_s3_bucket.scratch.id}"
     found = summary(findings_of(terraform(config)))
-    assert ("aws-s3-encryption", "aws_s3_bucket.data") in found
-    assert ("aws-s3-encryption", "aws_s3_bucket.scratch") not in found
+    assert ("aws-s3-encryption", "aws_s3_bucket.data") not in found
+    assert ("aws-s3-encryption", "aws_s3_bucket.scratch") in found
 
 
 def test_split_resource_linked_through_variable_default(data: Path) -> None:
@@ -184,7 +186,7 @@ def test_plan_links_split_resources_through_configuration_references(data: Path)
     findings = findings_of(parse_file(data / "terraform/plan.json"))
     assert {resource for _, resource in summary(findings)} == {"aws_s3_bucket.open[0]"}
     assert {rule for rule, _ in summary(findings)} == {
-        "aws-s3-encryption", "aws-s3-versioning", "aws-s3-public-access-block", "aws-s3-tls-only",
+        "aws-s3-versioning", "aws-s3-public-access-block", "aws-s3-tls-only",
     }  # fmt: skip
 
 
