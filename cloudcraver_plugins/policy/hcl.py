@@ -28,15 +28,26 @@ grammar's heredoc pattern backtracks quadratically over long runs of blank lines
 - heredocs followed by more than :data:`MAX_BLANK_RUN_COST` of whitespace backtracking
   are refused before parsing;
 - nesting deeper than :data:`MAX_DEPTH` blocks, objects or tuples is refused.
+
+The parser's tables take two seconds to build: they are cached in the host's cache folder
+(:func:`cache_folder`), never next to the code (an installed package stays as installed),
+in a file whose name carries the versions of python-hcl2, lark and Python and whose
+checksum is verified before it is read: an upgrade never reads stale tables, and a corrupt
+or truncated file is rebuilt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
+import hashlib
+import io
 import json
 import os
 import re
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +64,9 @@ __all__ = [
     "MAX_SECONDS",
     "MAX_TOKENS",
     "HclProblem",
+    "cache_folder",
     "parse",
+    "parser_cache_file",
 ]
 
 #: The most characters a file may have (1 MiB).
@@ -79,9 +92,8 @@ _LONG_WHITESPACE = re.compile(r"\s{64,}")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _LITERALS = {"true": True, "false": False, "null": None}
-# The parser built from python-hcl2's grammar, cached like python-hcl2 caches its own (next
-# to the code; lark checks the grammar, options and versions before using it).
-_PARSER_CACHE = Path(__file__).with_name(".hcl2-parser.lark-cache")
+# The first line of a parser cache file; bumped when the file's layout changes.
+_CACHE_MAGIC = b"cloudcraver policy hcl2 parser tables 1\n"
 
 
 class HclProblem(Exception):
@@ -140,28 +152,133 @@ def _check_heredoc_cost(text: str) -> None:
             )
 
 
+def cache_folder() -> Path:
+    """The host's cache folder, named as the host names it (``cloudcraver_host.paths``).
+
+    ``$CLOUDCRAVER_HOME/cache`` when ``CLOUDCRAVER_HOME`` is set (and not empty), else the
+    platform's user cache folder for ``cloudcraver``. The contract passes plugins no folder,
+    and a plugin imports no host module: the rule is repeated here (a test holds both to
+    the same folder).
+    """
+    home = os.environ.get("CLOUDCRAVER_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cloudcraver", appauthor=False))
+
+
+def parser_cache_file() -> Path:
+    """Where the parser's tables are cached: a name per python-hcl2, lark and Python version."""
+    import hcl2
+    import lark
+
+    python = "{}.{}".format(*sys.version_info[:2])
+    versions = f"python-hcl2-{_version(hcl2)}-lark-{_version(lark)}-py{python}"
+    return cache_folder() / f"policy-hcl-parser-{versions}.lark-cache"
+
+
+def _version(module: Any) -> str:
+    version = str(getattr(module, "__version__", "unknown"))
+    return re.sub(r"[^A-Za-z0-9.+_-]", "_", version)
+
+
 @functools.cache
 def _parser() -> Lark:
     """python-hcl2's grammar and post-lexer, without position propagation.
 
     python-hcl2's own parser propagates positions to every tree node, which doubles the
     parse time; lines and spans come from the tokens here. Building the parse tables
-    takes two seconds, so they are cached; where the cache cannot be written, python-hcl2's
-    own (cached) parser is used instead.
+    takes two seconds, so they are cached (:func:`parser_cache_file`); where the cache
+    folder cannot be written and holds no valid tables, python-hcl2's own parser is used
+    instead.
     """
     import hcl2.parser
     from hcl2.postlexer import PostLexer
     from lark import Lark
 
-    if _PARSER_CACHE.is_file() or os.access(_PARSER_CACHE.parent, os.W_OK):
-        return Lark.open(
-            "hcl2.lark",
-            rel_to=hcl2.parser.__file__,
-            parser="lalr",
-            postlex=PostLexer(),
-            cache=str(_PARSER_CACHE),
+    grammar = Path(hcl2.parser.__file__).with_name("hcl2.lark")
+    path = parser_cache_file()
+    key = _cache_key(grammar)
+    cached = _read_cached_parser(path, key)
+    if cached is not None:
+        return cached
+    if not _writable_folder(path.parent):
+        return hcl2.parser.parser()
+    parser = Lark.open(str(grammar), parser="lalr", postlex=PostLexer())
+    _write_cached_parser(parser, path, key)
+    return parser
+
+
+def _cache_key(grammar: Path) -> bytes:
+    """What the tables are built from: the grammar's text and the versions reading it."""
+    import hcl2
+    import lark
+
+    try:
+        text = grammar.read_bytes()
+    except OSError:
+        text = b""
+    versions = f"{_version(hcl2)} {_version(lark)} {sys.version_info[:2]}".encode()
+    return hashlib.sha256(text + b"\0" + versions).hexdigest().encode("ascii")
+
+
+def _read_cached_parser(path: Path, key: bytes) -> Lark | None:
+    """The cached parser, or ``None`` when the file is missing, stale, corrupt or truncated.
+
+    The file is the magic line, the key line, the SHA-256 of the tables and the tables
+    (lark's own ``Lark.save`` format); nothing is unpickled before the checksum matches.
+    """
+    from lark import Lark
+
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    if not blob.startswith(_CACHE_MAGIC):
+        return None
+    parts = blob[len(_CACHE_MAGIC) :].split(b"\n", 2)
+    if len(parts) != 3 or parts[0] != key:
+        return None
+    digest, payload = parts[1], parts[2]
+    if hashlib.sha256(payload).hexdigest().encode("ascii") != digest:
+        return None
+    try:
+        return Lark.load(io.BytesIO(payload))
+    except Exception:  # tables lark cannot read after all: rebuilt like a corrupt file
+        return None
+
+
+def _writable_folder(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
+def _write_cached_parser(parser: Lark, path: Path, key: bytes) -> None:
+    """Save the tables through a temporary file renamed over the old one (best effort).
+
+    Concurrent writers leave one complete file or the other, never a mix; a failure to
+    write only costs the next process the two seconds of building the tables again.
+    """
+    buffer = io.BytesIO()
+    parser.save(buffer)
+    payload = buffer.getvalue()
+    digest = hashlib.sha256(payload).hexdigest().encode("ascii")
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )
-    return hcl2.parser.parser()
+        with os.fdopen(handle, "wb") as file:
+            file.write(_CACHE_MAGIC + key + b"\n" + digest + b"\n" + payload)
+        os.replace(temporary, path)
+    except OSError:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def _parse_tree(text: str) -> Tree[Token]:

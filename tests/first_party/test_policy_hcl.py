@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -442,26 +441,3 @@ def test_windows_line_endings_read_the_same() -> None:
     windows, windows_lines = hcl.parse(text.replace("\n", "\r\n"))
     assert windows == unix
     assert windows_lines == unix_lines
-
-
-def test_python_hcl2s_own_parser_is_used_where_the_cache_cannot_be_written(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    read_only = tmp_path / "read-only"
-    read_only.mkdir()
-    read_only.chmod(0o555)
-    if os.access(read_only, os.W_OK):  # pragma: no cover - running as root ignores modes
-        monkeypatch.setattr(hcl.os, "access", lambda path, mode: False)
-    monkeypatch.setattr(hcl, "_PARSER_CACHE", read_only / "tables")
-    hcl._parser.cache_clear()
-    try:
-        import hcl2.parser
-
-        assert hcl._parser() is hcl2.parser.parser()  # propagates positions: slower, same data
-        data, lines = hcl.parse(SECURE_SPLIT)
-    finally:
-        hcl._parser.cache_clear()
-        read_only.chmod(0o755)
-    assert not (read_only / "tables").exists()
-    expected_data, expected_lines = hcl.parse(SECURE_SPLIT)
-    assert (data, lines) == (expected_data, expected_lines)
