@@ -605,20 +605,35 @@ class TerraformPlanInventory(TerraformBase):
         return super().tag_keys(resource)
 
     def references(self, resource: Resource, attribute: str) -> set[str]:
-        """Addresses the configuration's expression for the attribute refers to."""
+        """Addresses the configuration's expressions for the attribute refer to.
+
+        Blocks (``logging { target_bucket = ... }``) count with every expression inside.
+        """
         config = self.configured.get(base_address(resource.address))
         if config is None:
             return set()
-        expression = _mapping(_mapping(config.get("expressions")).get(attribute))
+        expression = _mapping(config.get("expressions")).get(attribute)
         prefix = _module_prefix(resource.address)
-        references = expression.get("references")
-        if not isinstance(references, list):
-            return set()
         found: set[str] = set()
-        for reference in references:
-            if isinstance(reference, str):
-                found.update(prefix + address for address in _ADDRESS.findall(reference))
+        for reference in _expression_references(expression, 0):
+            found.update(prefix + address for address in _ADDRESS.findall(reference))
         return found
+
+
+def _expression_references(expression: Any, depth: int) -> Iterator[str]:
+    """The ``references`` of a plan expression and of the expressions of its nested blocks."""
+    if depth > _MAX_RESOLVE_DEPTH:
+        return
+    if isinstance(expression, list):
+        for item in expression:
+            yield from _expression_references(item, depth + 1)
+    elif isinstance(expression, Mapping):
+        references = expression.get("references")
+        if isinstance(references, list):
+            yield from (item for item in references if isinstance(item, str))
+        for key, value in expression.items():
+            if key not in ("references", "constant_value"):  # constants are data, not blocks
+                yield from _expression_references(value, depth + 1)
 
 
 def _module_prefix(address: str) -> str:

@@ -437,22 +437,71 @@ def _from_policy_document_data(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- access logging
+#
+# A bucket receiving other buckets' access logs is not asked to log its own access: logging
+# into itself would log every log delivery again (AWS advises against it), and logging
+# elsewhere only moves the question to yet another bucket.
+
+
+def _cfn_log_destinations(inventory: CloudFormationInventory) -> set[str]:
+    """Logical ids (``Ref``) and ``name:`` + names of the buckets other buckets log into."""
+    key = ("cfn-log-destinations",)
+    found: set[str] | None = inventory.memo.get(key)
+    if found is None:
+        found = set()
+        path = ("Properties", "LoggingConfiguration", "DestinationBucketName")
+        for other in inventory.of_type(_CFN_BUCKET):
+            found |= inventory.references(other, "LoggingConfiguration") - {other.address}
+            found |= {"name:" + name for name in inventory.texts(other.body, path)}
+        inventory.memo[key] = found
+    return found
 
 
 def _cfn_logging(inventory: CloudFormationInventory, bucket: Resource) -> Violation | None:
     path = ("Properties", "LoggingConfiguration")
     if inventory.holds(bucket.body, path, lambda value: isinstance(value, Mapping)):
         return None
+    destinations = _cfn_log_destinations(inventory)
+    names = inventory.texts(bucket.body, ("Properties", "BucketName"))
+    if bucket.address in destinations or any("name:" + name in destinations for name in names):
+        return None  # a log bucket
     return Violation(
         bucket,
         f"S3 bucket {bucket.address} has no server access logging (LoggingConfiguration)",
     )
 
 
+def _tf_log_destinations(inventory: TerraformBase) -> tuple[set[str], set[str]]:
+    """The addresses and the names of the buckets the document's buckets log into.
+
+    Through ``aws_s3_bucket_logging.target_bucket`` and inline ``logging { target_bucket }``,
+    by reference (``aws_s3_bucket.logs.id``) or by the bucket's name.
+    """
+    key = ("tf-log-destinations",)
+    found: tuple[set[str], set[str]] | None = inventory.memo.get(key)
+    if found is None:
+        addresses: set[str] = set()
+        names: set[str] = set()
+        for logging in inventory.of_type("aws_s3_bucket_logging"):
+            addresses |= {base_address(a) for a in inventory.references(logging, "target_bucket")}
+            names.update(inventory.texts(logging.body, ("target_bucket",)))
+        for other in inventory.of_type(_TF_BUCKET):
+            own = base_address(other.address)
+            addresses |= {base_address(a) for a in inventory.references(other, "logging")} - {own}
+            names.update(inventory.texts(other.body, ("logging", "target_bucket")))
+        found = inventory.memo[key] = (addresses, names)
+    return found
+
+
 def _tf_logging(inventory: TerraformBase, bucket: Resource) -> Violation | None:
     if inventory.holds(bucket.body, ("logging", "target_bucket"), lambda v: isinstance(v, str)):
         return None
     if companions(inventory, bucket, "aws_s3_bucket_logging"):
+        return None
+    addresses, names = _tf_log_destinations(inventory)
+    if base_address(bucket.address) in addresses:
+        return None  # a log bucket
+    if any(name in names for name in inventory.texts(bucket.body, ("bucket",))):
         return None
     return Violation(
         bucket,
@@ -504,7 +553,8 @@ AWS_RULES: tuple[Rule, ...] = (
     Rule(
         id="aws-s3-access-logging",
         severity=Severity.WARNING,
-        description="S3 buckets log server access (opt-in: list it in enabled_rules).",
+        description="S3 buckets log server access, except buckets receiving other buckets' "
+        "access logs (opt-in: list it in enabled_rules).",
         remediation="Set LoggingConfiguration (CloudFormation) or add an aws_s3_bucket_logging "
         "(Terraform) with a target bucket.",
         check=_for_each_bucket(_cfn_logging, _tf_logging),

@@ -65,6 +65,29 @@ def test_rendered_template_validates_clean(policy: Cli) -> None:
     assert_no_traceback(result)
 
 
+def test_rendered_template_validates_clean_with_access_logging_on(policy: Cli) -> None:
+    # The default template creates LogBucket for Bucket's access logs: a log bucket is not
+    # itself asked to log.
+    policy.config_file.write_text(
+        '[plugins.policy]\nenabled_rules = ["aws-s3-access-logging"]\n', encoding="utf-8"
+    )
+    policy("template", "create", "aws-s3-bucket", "x", "-o", "x.yaml", check=True)
+    policy("template", "create", "aws-s3-bucket", "x", "-f", "json", "-o", "x.json", check=True)
+    policy("template", "create", "aws-s3-bucket", "y", "-o", "y.yaml", "--set",
+           "access_logging.enabled=false", check=True)  # fmt: skip
+
+    report = policy.json(
+        "validate", "x.yaml", "x.json", "y.yaml", "-f", "json", "--fail-on", "warning", check=1
+    )
+
+    findings = {
+        (entry["path"], f["rule_id"], f.get("resource"))
+        for entry in report["files"]
+        for f in entry["findings"]
+    }
+    assert findings == {("y.yaml", "aws-s3-access-logging", "Bucket")}
+
+
 def test_insecure_file_exits_1_with_rules_and_lines(policy: Cli, data) -> None:
     data("insecure.yaml")
 
