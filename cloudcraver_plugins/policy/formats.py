@@ -8,8 +8,10 @@ regions live. Documents of an unexpected shape give fewer resources, never an er
 
 from __future__ import annotations
 
+import functools
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cloudcraver_hookspecs import InfrastructureDocument
@@ -18,10 +20,12 @@ from .model import MISSING, UNKNOWN, Inventory, PathSegment, Resource, escape_po
 
 __all__ = [
     "INTERPOLATION",
+    "MODULE_SUFFIXES",
     "ArmInventory",
     "CloudFormationInventory",
     "TerraformBase",
     "TerraformInventory",
+    "TerraformModule",
     "TerraformPlanInventory",
     "base_address",
     "inventory_for",
@@ -49,13 +53,22 @@ _NAME_PROPERTY = {
     "microsoft.storage/storageaccounts": ("name",),
 }
 _MAX_RESOLVE_DEPTH = 10
+#: The files Terraform reads as one module: every file of a folder with these suffixes.
+MODULE_SUFFIXES = (".tf", ".tf.json")
 
 
-def inventory_for(document: InfrastructureDocument) -> Inventory | None:
-    """The inventory of ``document``; ``None`` for a format the rules do not check."""
+def inventory_for(
+    document: InfrastructureDocument, module: TerraformModule | None = None
+) -> Inventory | None:
+    """The inventory of ``document``; ``None`` for a format the rules do not check.
+
+    :param module: for a Terraform file, the module (folder) it belongs to: its resources
+        are checked with what the other files declare (see :class:`TerraformModule`).
+    """
+    if document.format == "terraform":
+        return TerraformInventory.from_document(document, module)
     readers: dict[str, Callable[[InfrastructureDocument], Inventory]] = {
         "cloudformation": CloudFormationInventory.from_document,
-        "terraform": TerraformInventory.from_document,
         "terraform-plan": TerraformPlanInventory.from_document,
         "arm": ArmInventory.from_document,
     }
@@ -370,12 +383,84 @@ class TerraformBase(Inventory):
         return self.texts(self.provider_config(resource), ("region",))
 
 
+class TerraformModule:
+    """What the files of one Terraform module (a folder) declare together.
+
+    Terraform reads every ``.tf`` and ``.tf.json`` file of a folder as one configuration:
+    a bucket in ``main.tf`` may be configured by an ``aws_s3_bucket_versioning`` in
+    ``storage.tf``, take a variable's default from ``variables.tf`` and its provider's
+    default tags from ``providers.tf``. A module holds the resources, data sources,
+    variables, locals and providers of all its files; each resource keeps the file it
+    comes from (:attr:`Resource.origin`).
+
+    :param files: ``(path, data)`` of each file: the absolute path (``""`` for a document
+        read alone) and its parsed Terraform JSON structure.
+    """
+
+    def __init__(self, files: Sequence[tuple[str, Any]]) -> None:
+        self.resources: list[Resource] = []
+        self.data_sources: dict[str, Resource] = {}
+        self.variables: dict[str, Mapping[str, Any]] = {}
+        self.locals: dict[str, Any] = {}
+        self.providers: dict[str, Mapping[str, Any]] = {}
+        for path, data in files:
+            resources, sources = _terraform_blocks(_mapping(data), path)
+            self.add(data, resources, sources)
+        #: Caches of the rules over the whole module (companion indexes...).
+        self.memo: dict[Any, Any] = {}
+
+    def add(self, data: Any, resources: Sequence[Resource], sources: Sequence[Resource]) -> None:
+        """Add what one file declares."""
+        data = _mapping(data)
+        self.resources.extend(resources)
+        self.data_sources.update((source.address, source) for source in sources)
+        self.variables.update(
+            (name, body) for name, body, _ in _labelled(data.get("variable"), "/variable")
+        )
+        for block, _ in _objects(data.get("locals"), ""):
+            self.locals.update(block)
+        self.providers.update(_terraform_providers(data.get("provider")))
+
+    @functools.cached_property
+    def by_address(self) -> dict[str, Resource]:
+        """The resources by address (the first file declaring one, in path order, wins)."""
+        found: dict[str, Resource] = {}
+        for resource in self.resources:
+            found.setdefault(resource.address, resource)
+        return found
+
+    def of_type(self, *types: str) -> list[Resource]:
+        """The module's resources of the given types (a shared list: do not change it)."""
+        key = ("of_type", types)
+        found: list[Resource] | None = self.memo.get(key)
+        if found is None:
+            found = [resource for resource in self.resources if resource.type in types]
+            self.memo[key] = found
+        return found
+
+
+def _terraform_blocks(
+    data: Mapping[str, Any], origin: str
+) -> tuple[list[Resource], list[Resource]]:
+    """The resources and data sources a Terraform file declares."""
+    resources = [
+        Resource(kind, f"{kind}.{name}", body, pointer, pointer, origin)
+        for kind, name, body, pointer in _blocks(data.get("resource"), "/resource")
+    ]
+    sources = [
+        Resource(kind, f"data.{kind}.{name}", body, pointer, pointer, origin)
+        for kind, name, body, pointer in _blocks(data.get("data"), "/data")
+    ]
+    return resources, sources
+
+
 class TerraformInventory(TerraformBase):
-    """A Terraform configuration: ``resource``, ``data``, ``variable``, ``locals``, ``provider``.
+    """A Terraform file: ``resource``, ``data``, ``variable``, ``locals``, ``provider``.
 
     Read from ``.tf.json`` as written, and from ``.tf`` through :mod:`.hcl`, which gives
-    the same structure. One file is one document: resources in sibling files of the same
-    module are not seen.
+    the same structure. The file's own resources are checked; values resolve and split
+    resources link through its module (:class:`TerraformModule`): the other files of its
+    folder when it is given one, else the file alone.
     """
 
     format = "terraform"
@@ -385,32 +470,46 @@ class TerraformInventory(TerraformBase):
         document: InfrastructureDocument,
         resources: list[Resource],
         data_sources: list[Resource],
+        module: TerraformModule | None = None,
     ) -> None:
         super().__init__(document, resources)
-        data = _mapping(document.data)
-        self.data_sources = {source.address: source for source in data_sources}
-        self.variables = {
-            name: body for name, body, _ in _labelled(data.get("variable"), "/variable")
-        }
-        self.locals: dict[str, Any] = {}
-        for block, _ in _objects(data.get("locals"), ""):
-            self.locals.update(block)
-        self.by_address = {resource.address: resource for resource in resources}
-        self.providers = _terraform_providers(data.get("provider"))
+        if module is None:
+            module = TerraformModule([])
+            module.add(document.data, resources, data_sources)
+            self.origin = ""
+        else:
+            self.origin = os.path.abspath(document.path)
+        self.module = module
+        self.data_sources = module.data_sources
+        self.variables = module.variables
+        self.locals = module.locals
+        self.providers = module.providers
+
+    @property
+    def by_address(self) -> dict[str, Resource]:
+        """Resources of the module by address."""
+        return self.module.by_address
 
     @classmethod
-    def from_document(cls, document: InfrastructureDocument) -> TerraformInventory:
-        """Read the resources and data sources of ``document``."""
-        data = _mapping(document.data)
-        resources = [
-            Resource(kind, f"{kind}.{name}", body, pointer, pointer)
-            for kind, name, body, pointer in _blocks(data.get("resource"), "/resource")
-        ]
-        sources = [
-            Resource(kind, f"data.{kind}.{name}", body, pointer, pointer)
-            for kind, name, body, pointer in _blocks(data.get("data"), "/data")
-        ]
-        return cls(document, resources, sources)
+    def from_document(
+        cls, document: InfrastructureDocument, module: TerraformModule | None = None
+    ) -> TerraformInventory:
+        """Read the resources and data sources of ``document`` (in ``module``, if given)."""
+        resources, sources = _terraform_blocks(_mapping(document.data), "")
+        return cls(document, resources, sources, module)
+
+    def related(self, *types: str) -> list[Resource]:
+        """Resources of the given types in every file of the module."""
+        return self.module.of_type(*types)
+
+    @property
+    def shared_memo(self) -> dict[Any, Any]:
+        """The module's caches, shared by the inventories of its files."""
+        return self.module.memo
+
+    def is_local(self, resource: Resource) -> bool:
+        """Whether ``resource`` comes from this file (not another file of the module)."""
+        return resource.origin in ("", self.origin)
 
     def resolve(self, value: Any) -> list[Any]:
         """Expressions, as far as the configuration says.

@@ -88,6 +88,8 @@ class Resource:
         the Terraform block or plan ``values``, the ARM resource object.
     :param pointer: the JSON pointer of the resource in the document.
     :param body_pointer: the JSON pointer of ``body``.
+    :param origin: the file declaring it, when it is another file of the same Terraform
+        module (absolute path); empty for the document's own resources.
     """
 
     type: str
@@ -95,6 +97,7 @@ class Resource:
     body: Mapping[str, Any]
     pointer: str
     body_pointer: str
+    origin: str = ""
 
     def at(self, *path: PathSegment) -> str:
         """The JSON pointer of a property of the body."""
@@ -193,6 +196,26 @@ class Inventory:
     def references(self, resource: Resource, attribute: str) -> set[str]:
         """The addresses of the resources an attribute of ``resource`` refers to."""
         return set()
+
+    # ------------------------------------------------------------------ related resources
+
+    def related(self, *types: str) -> list[Resource]:
+        """Resources of the given types that may configure this document's resources.
+
+        The document's own (:meth:`of_type`), and for a Terraform file those of the other
+        files of its module too. Rules check the document's resources only, and look up
+        what configures them (split resources, log destinations...) here.
+        """
+        return self.of_type(*types)
+
+    @property
+    def shared_memo(self) -> dict[Any, Any]:
+        """Caches of what :meth:`related` finds, shared by the documents that share it."""
+        return self.memo
+
+    def is_local(self, resource: Resource) -> bool:
+        """Whether ``resource`` is declared in this document (its pointers point into it)."""
+        return not resource.origin
 
     # ------------------------------------------------------------------ tags, names, regions
 

@@ -14,16 +14,36 @@ if TYPE_CHECKING:
     from cloudcraver_hookspecs import DocumentSource, Finding, InfrastructureDocument
 
     from .config import PolicyConfig
+    from .modules import TerraformFiles
     from .rules import Policy
 
 __all__ = ["activate", "config_model", "deactivate", "parse_document", "validate_document"]
 
 
 class _State:
-    """What the plugin keeps between hook calls: the rules in force while active."""
+    """What the plugin keeps between hook calls.
+
+    The rules in force while active, and the Terraform files parsed so far (each file of a
+    module is parsed once, however many of its files are validated).
+    """
 
     def __init__(self) -> None:
         self.policy: Policy | None = None
+        self._terraform: TerraformFiles | None = None
+
+    @property
+    def terraform(self) -> TerraformFiles:
+        """The Terraform files parsed so far (made on first use)."""
+        if self._terraform is None:
+            from .modules import TerraformFiles
+
+            self._terraform = TerraformFiles()
+        return self._terraform
+
+    def reset(self) -> None:
+        """Forget the rules and the parsed files."""
+        self.policy = None
+        self._terraform = None
 
 
 _state = _State()
@@ -50,13 +70,15 @@ def activate(config: Any) -> None:
 
 @hookimpl
 def deactivate() -> None:
-    """Drop the rules."""
-    _state.policy = None
+    """Drop the rules and the parsed Terraform files."""
+    _state.reset()
 
 
 @hookimpl
 def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
     """Parse CloudFormation, Terraform (HCL and JSON), Terraform plan and ARM documents."""
+    if source.suffix in (".tf", ".tf.json"):  # kept: its module's other files may need it
+        return _state.terraform.parse(source)
     from .parsers import parse_document as parse
 
     return parse(source)
@@ -64,11 +86,16 @@ def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
 
 @hookimpl
 def validate_document(document: InfrastructureDocument) -> list[Finding] | None:
-    """Check ``document`` against the rules in force; ``None`` for other formats."""
+    """Check ``document`` against the rules in force; ``None`` for other formats.
+
+    A Terraform file is checked within its module: the ``.tf`` and ``.tf.json`` files of
+    its folder (findings only for its own resources).
+    """
     policy = _state.policy
     if policy is None:  # called without activation (a direct call): default configuration
         from .config import PolicyConfig
         from .rules import Policy
 
         policy = Policy(PolicyConfig())
-    return policy.check(document)
+    module = _state.terraform.module_for(document) if document.format == "terraform" else None
+    return policy.check(document, module)

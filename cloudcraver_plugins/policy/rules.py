@@ -20,6 +20,7 @@ from .rules_templates import TEMPLATE_RULES
 
 if TYPE_CHECKING:
     from .config import PolicyConfig
+    from .formats import TerraformModule
     from .model import Inventory
 
 __all__ = ["BUILTIN_RULES", "RULES_BY_ID", "Policy", "builtin_rule_ids"]
@@ -65,11 +66,16 @@ class Policy:
         override = self.config.severity.get(rule.id)
         return Severity(override) if override is not None else rule.severity
 
-    def check(self, document: InfrastructureDocument) -> list[Finding] | None:
-        """The findings for ``document``; ``None`` for a format the rules do not check."""
+    def check(
+        self, document: InfrastructureDocument, module: TerraformModule | None = None
+    ) -> list[Finding] | None:
+        """The findings for ``document``; ``None`` for a format the rules do not check.
+
+        :param module: the Terraform module a Terraform file belongs to (its folder).
+        """
         from .formats import inventory_for
 
-        inventory = inventory_for(document)
+        inventory = inventory_for(document, module)
         if inventory is None:
             return None
         findings = [

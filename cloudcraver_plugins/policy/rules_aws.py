@@ -5,12 +5,14 @@ naming the bucket (``Ref`` or its literal name). Terraform: ``aws_s3_bucket`` wi
 AWS provider's v3 inline blocks *or* the v4+ split resources
 (``aws_s3_bucket_versioning``, ``aws_s3_bucket_server_side_encryption_configuration``,
 ``aws_s3_bucket_public_access_block``, ``aws_s3_bucket_logging``, ``aws_s3_bucket_policy``)
-linked to their bucket by reference or by bucket name.
+linked to their bucket by reference or by bucket name, in any file of the bucket's module
+(:meth:`~.model.Inventory.related`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -96,16 +98,17 @@ def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Re
     """The ``kind`` resources configuring ``bucket`` (through their ``bucket`` argument).
 
     A companion with a known bucket name is linked by name; otherwise by the reference in
-    its expression (``aws_s3_bucket.logs.id``). The companions of a kind are indexed once
-    per document, so that many buckets cost no more than one pass over them.
+    its expression (``aws_s3_bucket.logs.id``). Companions may be in any file of the
+    bucket's module. The companions of a kind are indexed once per document (once per
+    module for the files of one), so that many buckets cost no more than one pass over them.
     """
     key = ("companions", kind)
     index: tuple[dict[str, list[Resource]], dict[str, list[Resource]]] | None
-    index = inventory.memo.get(key)
+    index = inventory.shared_memo.get(key)
     if index is None:
         by_name: dict[str, list[Resource]] = {}
         by_reference: dict[str, list[Resource]] = {}
-        for other in inventory.of_type(kind):
+        for other in inventory.related(kind):
             other_names = inventory.texts(other.body, ("bucket",))
             if other_names:
                 for name in set(other_names):
@@ -113,12 +116,22 @@ def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Re
             else:
                 for address in _bucket_references(inventory, other):
                     by_reference.setdefault(base_address(address), []).append(other)
-        index = inventory.memo[key] = (by_name, by_reference)
+        index = inventory.shared_memo[key] = (by_name, by_reference)
     by_name, by_reference = index
     found = [*by_reference.get(base_address(bucket.address), ())]
     for name in set(inventory.texts(bucket.body, ("bucket",))):
         found += by_name.get(name, ())
     return list({id(other): other for other in found}.values())  # once each, in order found
+
+
+def _pointer_of(inventory: Inventory, other: Resource) -> str | None:
+    """Where ``other`` is in this document; ``None`` when another file declares it."""
+    return other.pointer if inventory.is_local(other) else None
+
+
+def _in_file(inventory: Inventory, other: Resource) -> str:
+    """`` (in FILE)`` for a resource of another file of the module, else nothing."""
+    return "" if inventory.is_local(other) else f" (in {os.path.basename(other.origin)})"
 
 
 # ---------------------------------------------------------------------- encryption
@@ -181,8 +194,9 @@ def _tf_encryption(inventory: TerraformBase, bucket: Resource) -> Violation | No
         return Violation(
             bucket,
             f"S3 bucket {bucket.address} sets a default encryption without a valid "
-            f"sse_algorithm ({_ALGORITHMS_TEXT}) in each rule of its {kind}",
-            linked[0].pointer,
+            f"sse_algorithm ({_ALGORITHMS_TEXT}) in each rule of its {kind}"
+            + _in_file(inventory, linked[0]),
+            _pointer_of(inventory, linked[0]),
         )
     if not any(_tf_blocks_set(value) for value in inventory.lookup(bucket.body, inline)):
         return None  # no setting at all: S3's default SSE-S3 applies
@@ -247,7 +261,7 @@ def _cfn_public_access(inventory: CloudFormationInventory, bucket: Resource) -> 
 def _tf_public_access(inventory: TerraformBase, bucket: Resource) -> Violation | None:
     blocks = [
         *companions(inventory, bucket, "aws_s3_bucket_public_access_block"),
-        *inventory.of_type("aws_s3_account_public_access_block"),
+        *inventory.related("aws_s3_account_public_access_block"),
     ]
     if not blocks:
         return Violation(
@@ -262,9 +276,9 @@ def _tf_public_access(inventory: TerraformBase, bucket: Resource) -> Violation |
         return None
     return Violation(
         bucket,
-        f"S3 bucket {bucket.address}: its public access block does not set "
-        f"{', '.join(name + ' = true' for name in missing)}",
-        blocks[0].pointer,
+        f"S3 bucket {bucket.address}: its public access block{_in_file(inventory, blocks[0])} "
+        f"does not set {', '.join(name + ' = true' for name in missing)}",
+        _pointer_of(inventory, blocks[0]),
     )
 
 
@@ -478,18 +492,18 @@ def _tf_log_destinations(inventory: TerraformBase) -> tuple[set[str], set[str]]:
     by reference (``aws_s3_bucket.logs.id``) or by the bucket's name.
     """
     key = ("tf-log-destinations",)
-    found: tuple[set[str], set[str]] | None = inventory.memo.get(key)
+    found: tuple[set[str], set[str]] | None = inventory.shared_memo.get(key)
     if found is None:
         addresses: set[str] = set()
         names: set[str] = set()
-        for logging in inventory.of_type("aws_s3_bucket_logging"):
+        for logging in inventory.related("aws_s3_bucket_logging"):
             addresses |= {base_address(a) for a in inventory.references(logging, "target_bucket")}
             names.update(inventory.texts(logging.body, ("target_bucket",)))
-        for other in inventory.of_type(_TF_BUCKET):
+        for other in inventory.related(_TF_BUCKET):
             own = base_address(other.address)
             addresses |= {base_address(a) for a in inventory.references(other, "logging")} - {own}
             names.update(inventory.texts(other.body, ("logging", "target_bucket")))
-        found = inventory.memo[key] = (addresses, names)
+        found = inventory.shared_memo[key] = (addresses, names)
     return found
 
 

@@ -423,6 +423,7 @@ def run_ours(corpus: Path) -> Ours:
     from cloudcraver_host import DiscoveryResult, PluginHost, load_config
     from cloudcraver_host.documents import expand_paths, validate_files
     from cloudcraver_plugins.policy.formats import base_address, inventory_for
+    from cloudcraver_plugins.policy.modules import TerraformFiles
 
     with tempfile.TemporaryDirectory(prefix="cloudcraver-agreement-") as folder:
         user_file = Path(folder, "config.toml")
@@ -439,6 +440,7 @@ def run_ours(corpus: Path) -> Ours:
     findings: set[tuple[str, Unit]] = set()
     inventories: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    modules = TerraformFiles()
     for result in report.results:
         path = Path(result.path)
         name = path.relative_to(corpus).as_posix()
@@ -452,7 +454,8 @@ def run_ours(corpus: Path) -> Ours:
             DocumentSource(str(path), path.read_text(encoding="utf-8"))
         )
         if document is not None:
-            inventories[name] = inventory_for(document)
+            # A Terraform file within its module (the files of its folder), as validated.
+            inventories[name] = inventory_for(document, modules.module_for(document))
     return Ours(findings, inventories, errors)
 
 
@@ -505,18 +508,26 @@ class Names:
         return None
 
 
-def _configured_buckets(inventory: Any, resource: Any) -> list[str]:
-    """The buckets a public access block configures (through our own linking)."""
+def _configured_buckets(inventory: Any, resource: Any, file: str, corpus: Path) -> list[Unit]:
+    """The buckets a public access block configures (through our own linking).
+
+    The bucket may be declared in another file of the block's Terraform module: the unit
+    is then that file's.
+    """
     from cloudcraver_plugins.policy.formats import TerraformBase, base_address
     from cloudcraver_plugins.policy.rules_aws import companions
 
     if not isinstance(inventory, TerraformBase):
         return []
-    return [
-        base_address(bucket.address)
-        for bucket in inventory.of_type("aws_s3_bucket")
-        if any(other is resource for other in companions(inventory, bucket, resource.type))
-    ]
+    found = []
+    for bucket in inventory.related("aws_s3_bucket"):
+        linked = companions(inventory, bucket, resource.type)
+        if any(o.address == resource.address and inventory.is_local(o) for o in linked):
+            where = file
+            if not inventory.is_local(bucket):
+                where = Path(bucket.origin).resolve().relative_to(corpus).as_posix()
+            found.append(Unit(where, base_address(bucket.address)))
+    return found
 
 
 def compare(
@@ -553,13 +564,12 @@ def compare(
                 if inventory is None or resource is None:
                     unmatched.append((file, item["resource"], item["check_id"]))
                     continue
-                addresses = (
-                    _configured_buckets(inventory, resource)
+                units = (
+                    _configured_buckets(inventory, resource, file, corpus)
                     if resource.type in CONFIGURES_BUCKET
-                    else [base_address(resource.address)]
+                    else [Unit(file, base_address(resource.address))]
                 )
-                for address in addresses:
-                    unit = Unit(file, address)
+                for unit in units:
                     evaluated[rule].add(unit)
                     if outcome == "failed_checks":
                         failed[rule].add(unit)

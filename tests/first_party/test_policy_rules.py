@@ -171,11 +171,11 @@ def test_split_resource_linked_through_variable_default(data: Path) -> None:
 
 def test_inline_blocks_of_provider_v3_pass(data: Path) -> None:
     policy_plugin.activate({"enabled_rules": ["aws-s3-access-logging"]})
-    assert findings_of(parse_file(data / "terraform/inline_v3.tf.json")) == []
+    assert findings_of(parse_file(data / "terraform_v3/inline_v3.tf.json")) == []
 
 
 def test_literal_json_policy_without_tls_deny_fails(data: Path) -> None:
-    config = json.loads((data / "terraform/inline_v3.tf.json").read_text())
+    config = json.loads((data / "terraform_v3/inline_v3.tf.json").read_text())
     config["resource"]["aws_s3_bucket"]["legacy"]["policy"] = json.dumps(
         {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}
     )
