@@ -12,6 +12,8 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PLUGIN_FAILURE",
     "EXIT_USAGE",
+    "EXIT_CHANGE_FAILED",
+    "ChangeError",
     "CloudCraverError",
     "ConfigError",
     "InputError",
@@ -25,6 +27,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_PLUGIN_FAILURE = 3
+EXIT_CHANGE_FAILED = 5
 
 
 class CloudCraverError(Exception):
@@ -60,3 +63,18 @@ class PluginFailedError(CloudCraverError):
 
 class PluginCallError(CloudCraverError):
     """A hook call could not be made at all (no plugin can answer it, or misuse of the API)."""
+
+
+class ChangeError(CloudCraverError):
+    """A change to the installed plugins (install, update, uninstall, rollback) failed.
+
+    The environment is as it was before the change (or the message says how to recover it).
+    :attr:`details` holds a longer block, such as pip's own reason, printed under the one line.
+    """
+
+    exit_code = EXIT_CHANGE_FAILED
+
+    def __init__(self, message: str, *, details: str = "") -> None:
+        super().__init__(message)
+        #: Longer text shown indented under the one-line message (pip's reason, a plan).
+        self.details = details
