@@ -88,6 +88,12 @@ _CLOCK_EVERY = 1024
 # Block types Terraform allows once per label set ("Duplicate resource configuration").
 _UNIQUE_BLOCKS = frozenset({"resource", "data", "module", "variable", "output"})
 _HEREDOC_OPENER = re.compile(r"<<-?[A-Za-z][A-Za-z0-9._-]*\r?\n")
+# Lexer tokens counted from below: strings, comments (not counted), names, punctuation runs.
+_TOKEN_FLOOR = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"'
+    r"|(?P<comment>#[^\n]*|//[^\n]*|/\*(?:[^*]|\*(?!/))*(?:\*/|\Z))"
+    r"|[\w.\-]+|[^\s\w\"#/]+|/"
+)
 _LONG_WHITESPACE = re.compile(r"\s{64,}")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
@@ -119,6 +125,7 @@ def parse(text: str) -> tuple[dict[str, Any], dict[str, int]]:
             "several files",
         )
     _check_heredoc_cost(text)
+    _check_token_floor(text)
     # The parse tree and the data hold no reference cycles: the collector's passes over
     # hundreds of thousands of young objects would add half the parse time for nothing.
     collecting = gc.isenabled()
@@ -133,6 +140,40 @@ def parse(text: str) -> tuple[dict[str, Any], dict[str, int]]:
         if collecting:
             gc.enable()
     return data, converter.lines
+
+
+def _check_token_floor(text: str) -> None:
+    """Refuse at once a file that certainly has more than :data:`MAX_TOKENS` tokens.
+
+    The parser finds out too, but only after lexing them all, seconds later. The count
+    here never exceeds the lexer's: a string, a dotted name or a run of punctuation
+    counts once, comments not at all. Heredoc bodies would be counted word by word, so a
+    file with one is left to the parser's own count.
+    """
+    if "<<" in text:
+        return
+    floor = 0
+    for match in _TOKEN_FLOOR.finditer(text):
+        if match.lastgroup != "comment":
+            floor += 1
+    if floor > MAX_TOKENS:
+        line = text.count("\n", 0, _offset_of_token(text, MAX_TOKENS)) + 1
+        raise HclProblem(
+            line,
+            f"more than {MAX_TOKENS} tokens: too large to check within the "
+            "time limit; split the configuration into several files",
+        )
+
+
+def _offset_of_token(text: str, number: int) -> int:
+    """Where the ``number``-th counted token starts (for the error's line)."""
+    counted = 0
+    for match in _TOKEN_FLOOR.finditer(text):
+        if match.lastgroup != "comment":
+            counted += 1
+            if counted > number:
+                return match.start()
+    return len(text)
 
 
 def _check_heredoc_cost(text: str) -> None:
