@@ -770,6 +770,15 @@ class PluginHost:
             self._stop_end(slot)
             self._fail(slot, Stage.VALIDATE, f"requires plugin '{failed.name}', which failed")
 
+    def detach_for_worker(self) -> None:
+        """Make this copy of the host (in a forked worker) keep failures to itself.
+
+        It no longer writes the state file or reports failures; the parent, which redoes
+        a worker's share when the worker saw a failure, does both once.
+        """
+        self._state = None
+        self._on_failure = None
+
     def fail_plugin(self, name: str, reason: str, *, hook: str | None = None) -> None:
         """Mark a plugin failed from outside the relay, e.g. when it returned malformed data."""
         self._fail(self._slot(name), Stage.CALL, reason, hook=hook)

@@ -35,6 +35,13 @@ def validate(
         FailOn.ERROR, "--fail-on", help="Exit 1 when a finding is at least this severe."
     ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to FILE."),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        help="Processes sharing the files (default: one per processor; 1: none).",
+    ),
 ) -> None:
     """Validate infrastructure files (CloudFormation, Terraform, ARM...) with every validator.
 
@@ -48,7 +55,7 @@ def validate(
     from ..reports import render_json, render_sarif, render_text
 
     host = state_of(ctx).host()
-    report = validate_files(host, list(expand_paths(files)))
+    report = validate_files(host, list(expand_paths(files)), jobs=jobs)
     if report_format is ReportFormat.JSON:
         text = render_json(report)
     elif report_format is ReportFormat.SARIF:

@@ -394,3 +394,42 @@ def test_failing_validator_under_strict_exits_3(cc: Cli, data) -> None:
     assert_exit(result, 3)
     assert "aws-s3-versioning" in result.stdout
     assert_no_traceback(result)
+
+
+# ---------------------------------------------------------------------------- many files
+
+
+def test_jobs_give_the_same_report_as_one_process(policy: Cli, data) -> None:
+    for index in range(40):
+        folder = policy.home / ("a" if index < 20 else "b")
+        data("insecure.yaml" if index % 2 else "warning_only.yaml", to=folder)
+        (folder / ("insecure.yaml" if index % 2 else "warning_only.yaml")).rename(
+            folder / f"doc{index:03}.yaml"
+        )
+
+    one = policy("validate", "a", "b", "-f", "json", "--jobs", "1", check=1)
+    several = policy("validate", "a", "b", "-f", "json", "--jobs", "3", check=1)
+    default = policy("validate", "a", "b", "-f", "json", check=1)
+
+    assert several.stdout == one.stdout == default.stdout
+    report = parse_json(one)
+    assert report["summary"]["files"] == 40
+    assert [f["path"] for f in report["files"]] == sorted(f["path"] for f in report["files"])
+
+
+def test_a_validator_failing_in_a_worker_is_reported_once(cc: Cli, data) -> None:
+    for index in range(30):
+        data("warning_only.yaml", to=cc.home / "docs")
+        (cc.home / "docs" / "warning_only.yaml").rename(cc.home / "docs" / f"doc{index:03}.yaml")
+    run = cc.only("policy", "hook-fails")
+
+    # The plugin fails on the last file only: in a worker, never in the parent.
+    result = run("validate", "docs", "--jobs", "2", env={"CC_TEST_FAIL_ON": "doc029.yaml"})
+    strict = run("--strict", "validate", "docs", "-j", "2", env={"CC_TEST_FAIL_ON": "doc029.yaml"})
+
+    about = [line for line in result.stderr.splitlines() if "hook-fails" in line]
+    assert len(about) == 1 and "hook-fails exploded" in about[0], shown(result)
+    assert result.stdout.count("aws-s3-versioning") == 30
+    assert_exit(result, 0)
+    assert_exit(strict, 3)
+    assert_no_traceback(result)

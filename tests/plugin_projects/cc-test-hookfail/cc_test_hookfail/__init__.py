@@ -1,4 +1,7 @@
-"""hook-fails: its validate_document raises, so the host must isolate it."""
+"""hook-fails: its validate_document raises, so the host must isolate it.
+
+With ``CC_TEST_FAIL_ON`` set it raises only for documents whose path ends with it.
+"""
 
 import os
 from pathlib import Path
@@ -14,5 +17,8 @@ if os.environ.get("CC_TEST_MARKER_DIR"):
 
 
 @hookimpl
-def validate_document(document: Any) -> None:
+def validate_document(document: Any) -> list[Any]:
+    only = os.environ.get("CC_TEST_FAIL_ON")
+    if only and not str(document.path).endswith(only):
+        return []
     raise ValueError("hook-fails exploded")
