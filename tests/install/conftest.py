@@ -73,7 +73,10 @@ def make_wheel(
     path = dest / f"{stem}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for arcname, data in content.items():
-            zf.writestr(arcname, data)
+            info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
+            executable = ".data/scripts/" in arcname
+            info.external_attr = (0o100755 if executable else 0o100644) << 16
+            zf.writestr(info, data, zipfile.ZIP_DEFLATED)
     return path
 
 
