@@ -1,0 +1,187 @@
+"""Running the environment's own pip, exactly as the user has configured it.
+
+Cloud Craver installs plugins with ``<python> -m pip`` so that everything the user set up for
+pip (index URLs, proxies, certificates, constraints, in configuration files or ``PIP_*``
+variables) applies unchanged: never ``--isolated``, never a ``PIP_*`` variable of our own.
+Only ``--no-input`` (a prompt would hang a transaction) and ``--disable-pip-version-check``
+(a network call unrelated to the change) are added.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ChangeError
+
+__all__ = ["MIN_PIP_VERSION", "PipResult", "PipRunner", "error_block"]
+
+#: ``pip install --dry-run --report`` (how changes are planned) is stable from pip 23.0 on.
+MIN_PIP_VERSION = (23, 0)
+#: Added to every pip command (see the module docstring for why).
+BASE_OPTIONS = ("--no-input", "--disable-pip-version-check")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class PipResult:
+    """The outcome of one pip command.
+
+    :param argv: the full command line that ran.
+    :param returncode: pip's exit status (0: success).
+    :param stdout: what pip printed on standard output.
+    :param stderr: what pip printed on standard error (its warnings and errors).
+    :param seconds: wall-clock time pip took.
+    """
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether pip succeeded."""
+        return self.returncode == 0
+
+
+class PipRunner:
+    """Runs ``<python> -m pip`` for one environment.
+
+    :param python: the interpreter of the environment to change (default: this one).
+    :param env: the environment variables pip runs with (default: this process's, untouched;
+        tests pass a clean one so the machine's pip configuration does not leak in).
+    :param timeout: seconds after which a pip command is killed (default: none).
+    """
+
+    def __init__(
+        self,
+        python: Path | str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.python = Path(python) if python is not None else Path(sys.executable)
+        self.env = dict(env) if env is not None else None
+        self.timeout = timeout
+        self._version: tuple[int, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"PipRunner({str(self.python)!r})"
+
+    def command(self, args: Sequence[str | os.PathLike[str]]) -> list[str]:
+        """The command line :meth:`run` would run for ``args``."""
+        argv = [str(a) for a in args]
+        # The options go after the subcommand: before it, pip accepts only general options,
+        # and `pip --version` takes no subcommand at all.
+        if argv and not argv[0].startswith("-"):
+            argv[1:1] = BASE_OPTIONS
+        return [str(self.python), "-m", "pip", *argv]
+
+    def run(
+        self, args: Sequence[str | os.PathLike[str]], *, lock_fd: int | None = None
+    ) -> PipResult:
+        """Run pip with ``args`` (a subcommand and its options) and wait for it.
+
+        :param lock_fd: an open file descriptor pip inherits: the change lock, so that if
+            the host is killed while pip runs, the lock stays held until pip exits and no
+            second pip can start on the same environment.
+        """
+        argv = self.command(args)
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                env=self.env,
+                pass_fds=(lock_fd,) if lock_fd is not None else (),
+                timeout=self.timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError as exc:
+            raise ChangeError(f"cannot run pip: {self.python} does not exist") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise ChangeError(
+                f"pip did not finish within {self.timeout:.0f}s: {' '.join(argv[3:])}"
+            ) from exc
+        return PipResult(
+            argv=tuple(argv),
+            returncode=proc.returncode,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+            seconds=time.monotonic() - started,
+        )
+
+    def version(self) -> tuple[int, ...]:
+        """The version of pip in this environment, as numbers (``(23, 2, 1)``)."""
+        if self._version is None:
+            result = self.run(["--version"])
+            match = re.match(r"pip (\d+(?:\.\d+)*)", result.stdout)
+            if not result.ok or match is None:
+                raise ChangeError(
+                    f"pip is not usable in {self.python}; install it with "
+                    f"`{self.python} -m ensurepip`",
+                    details=error_block(result),
+                )
+            self._version = tuple(int(part) for part in match.group(1).split("."))
+        return self._version
+
+    def require_version(self, minimum: tuple[int, ...] = MIN_PIP_VERSION) -> None:
+        """Raise :class:`ChangeError` if pip is older than ``minimum``."""
+        found = self.version()
+        if found < minimum:
+            want = ".".join(map(str, minimum))
+            raise ChangeError(
+                f"pip {'.'.join(map(str, found))} in {self.python} is too old: plugin changes "
+                f"need pip >= {want} (for `pip install --dry-run --report`); "
+                f"upgrade it with `{self.python} -m pip install 'pip>={want}'`"
+            )
+
+
+def error_block(result: PipResult) -> str:
+    """The reason pip gives for failing, as one readable block.
+
+    The lines from pip's first ``ERROR:`` on (its explanation follows that line), with the
+    resolver's "The conflict is caused by" section, which pip prints on standard output, put
+    after the first line; when there is no ``ERROR:`` line, the last lines pip printed.
+    Colours and trailing blanks are removed.
+    """
+    errors = _lines(result.stderr)
+    for index, line in enumerate(errors):
+        if line.startswith("ERROR:"):
+            block = errors[index:]
+            conflict = conflict_lines(result)
+            if conflict:
+                block[1:1] = ["", *conflict, ""]
+            return "\n".join(block).strip("\n")
+    return "\n".join(_lines(result.stdout + result.stderr)[-_TAIL_LINES:]).strip("\n")
+
+
+def conflict_lines(result: PipResult) -> list[str]:
+    """The resolver's "The conflict is caused by:" section (heading included), if any."""
+    lines = _lines(result.stdout) + _lines(result.stderr)
+    for index, line in enumerate(lines):
+        if line.strip() == "The conflict is caused by:":
+            section = [line]
+            for follow in lines[index + 1 :]:
+                if not follow.strip():
+                    break
+                section.append(follow)
+            return section
+    return []
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in _ANSI.sub("", text).splitlines()]
