@@ -480,7 +480,7 @@ def _migrate(
     from ..tomlfile import loads, locked_update_text
 
     before: dict[str, dict[str, Any] | None] = {}
-    changed: list[tuple[str, dict[str, Any]]] = []
+    changed: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
 
     def update(text: str) -> str:
         data = loads(text, source=str(config_file)) if text.strip() else {}
@@ -493,6 +493,7 @@ def _migrate(
             spelled = next((k for k in plugins if normalize_name(k) == record.key), record.key)
             section = plugins.get(spelled)
             current = copy.deepcopy(section) if isinstance(section, dict) else {}
+            current_copy = copy.deepcopy(current)  # the hook may change ``current`` in place
             caller = _subset_caller(host, record.name, "migrate_config")
             problem: str | None = None
             try:
@@ -514,7 +515,7 @@ def _migrate(
             if result is not None:
                 before[record.name] = copy.deepcopy(section) if isinstance(section, dict) else None
                 plugins[spelled] = result
-                changed.append((spelled, result))
+                changed.append((spelled, current_copy, result))
         if not changed:
             raise _MigrationFailed("")  # nothing to write: leave the file untouched
         data["plugins"] = plugins
@@ -528,7 +529,10 @@ def _migrate(
 
 
 def _rewrite(
-    text: str, wanted: dict[str, Any], changed: Sequence[tuple[str, dict[str, Any]]], source: str
+    text: str,
+    wanted: dict[str, Any],
+    changed: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
+    source: str,
 ) -> str:
     """The new file text: edited key by key when that keeps comments, else written anew."""
     from ..config_edit import edit_config_text
@@ -536,8 +540,10 @@ def _rewrite(
     from ..tomlfile import dumps, loads
 
     candidate = text
-    for spelled, table in changed:
+    for spelled, old, table in changed:
         for key, value in table.items():
+            if key in old and old[key] == value:
+                continue  # unchanged: its line (and comment) stays as written
             candidate = edit_config_text(candidate, ("plugins", spelled, key), value, source=source)
     try:
         if loads(candidate, source=source) == wanted:
