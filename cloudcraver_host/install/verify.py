@@ -476,6 +476,7 @@ def _migrate(
     """Run the migrations and write their results, under the configuration file's lock."""
     from dataclasses import replace
 
+    from ..errors import CloudCraverError, ConfigError
     from ..names import normalize_name
     from ..tomlfile import loads, locked_update_text
 
@@ -486,7 +487,7 @@ def _migrate(
         data = loads(text, source=str(config_file)) if text.strip() else {}
         plugins = data.get("plugins", {})
         if not isinstance(plugins, dict):
-            plugins = {}
+            raise ConfigError(f"{config_file}: plugins is not a table; fix the file")
         for migration, record in migrations:
             started = time.perf_counter()
             # The user may spell the table differently ([plugins.My_Plugin]): same plugin.
@@ -524,6 +525,11 @@ def _migrate(
     try:
         locked_update_text(config_file, update)
     except _MigrationFailed:
+        return {}, False
+    except CloudCraverError as exc:  # unreadable file, lock held too long: nothing written
+        problem = f"cannot migrate its configuration: {_one_line(str(exc))}"
+        for _, record in migrations:
+            verdicts[record.name] = replace(verdicts[record.name], ok=False, error=problem)
         return {}, False
     return before, True
 

@@ -364,6 +364,18 @@ def test_a_raising_migration_fails_and_writes_nothing(
     assert config_file.read_bytes() == before  # v-good's migration is not written either
 
 
+def test_an_unreadable_config_fails_the_migration(
+    plugin_venv: PluginVenv, config_file: Path
+) -> None:
+    config_file.write_text("[plugins.v-good\nold = 1\n")
+    request = VerifyRequest(("v-good",), (Migration("v-good", "1.0.0", "2.0.0"),), config_file)
+    result = run(plugin_venv, request)
+    assert not result.ok and result.error is None and not result.config_written
+    error = verdicts(result)["v-good"].error
+    assert error is not None and "cannot migrate its configuration" in error
+    assert "invalid TOML" in error and str(config_file) in error
+
+
 def test_no_migration_runs_when_a_plugin_fails(plugin_venv: PluginVenv, config_file: Path) -> None:
     config_file.write_text("[plugins.v-good]\nold = 1\n")
     before = config_file.read_bytes()
