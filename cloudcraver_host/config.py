@@ -100,6 +100,27 @@ def _as_paths(value: Any) -> list[str]:
     raise ValueError('expected a list of paths, such as ["../my-plugin"]')
 
 
+_POLICIES = ("pinned", "patch", "minor", "major")
+
+
+def _as_policy(value: Any) -> str:
+    if isinstance(value, str) and value in _POLICIES:
+        return value
+    raise ValueError(f"expected one of {', '.join(_POLICIES)}")
+
+
+def _as_policies(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError('expected a table of plugin = policy, such as {cc-x = "patch"}')
+    policies = {}
+    for name, policy in value.items():
+        try:
+            policies[normalize_name(str(name))] = _as_policy(policy)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return policies
+
+
 #: The ``[host]`` keys and how each value is checked. Checked by hand, not by pydantic:
 #: every command reads them, and ``--help`` must not pay for importing pydantic.
 _HOST_KEYS: dict[str, Any] = {
@@ -108,6 +129,8 @@ _HOST_KEYS: dict[str, Any] = {
     "only": _as_names,
     "plugin_paths": _as_paths,
     "max_document_bytes": _as_positive_int,
+    "update_policy": _as_policy,
+    "update_policies": _as_policies,
 }
 
 
@@ -122,6 +145,10 @@ class HostSettings:
     # 5 MiB: beyond any CloudFormation (1 MB) or ARM (4 MiB) template, and a dense Terraform
     # JSON file of that size still validates within a few seconds.
     max_document_bytes: int = 5 * 1024 * 1024
+    #: How far ``plugin update`` moves a plugin: pinned, patch, minor or major.
+    update_policy: str = "major"
+    #: The policy of particular plugins (distribution name -> policy).
+    update_policies: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -230,6 +257,8 @@ class LayeredConfig:
             only=values.get("only"),
             plugin_paths=tuple(self._plugin_paths()),
             max_document_bytes=values.get("max_document_bytes", HostSettings.max_document_bytes),
+            update_policy=values.get("update_policy", HostSettings.update_policy),
+            update_policies=values.get("update_policies", {}),
         )
 
     def validate_plugin(self, name: str, model: type[BaseModel]) -> BaseModel:

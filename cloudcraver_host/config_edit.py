@@ -17,7 +17,7 @@ from .config import set_path
 from .errors import ConfigError
 from .tomlfile import dumps, loads, locked_update_text
 
-__all__ = ["edit_config_text", "set_config_value"]
+__all__ = ["edit_config_text", "remove_plugin_section", "set_config_value"]
 
 _HEADER = re.compile(r"^\s*\[(?!\[)(?P<name>[^\]]+)\]\s*(#.*)?$")
 
@@ -86,3 +86,27 @@ def edit_config_text(
 def set_config_value(file: Path, path: Sequence[str], value: Any) -> None:
     """Set ``path`` (a key path such as ``("plugins", "policy", "x")``) to ``value`` in ``file``."""
     locked_update_text(file, lambda text: edit_config_text(text, path, value, source=str(file)))
+
+
+def remove_plugin_section(file: Path, name: str) -> bool:
+    """Remove ``[plugins.<name>]`` from ``file``; whether there was one.
+
+    The file is written anew (its comments are not kept) only when the section existed.
+    """
+    if not file.is_file():
+        return False
+    removed: list[bool] = []
+
+    def update(text: str) -> str:
+        data = loads(text, source=str(file)) if text.strip() else {}
+        plugins = data.get("plugins")
+        if not isinstance(plugins, dict) or name not in plugins:
+            return text
+        del plugins[name]
+        if not plugins:
+            del data["plugins"]
+        removed.append(True)
+        return dumps(data)
+
+    locked_update_text(file, update)
+    return bool(removed)

@@ -112,6 +112,15 @@ class PluginStateStore:
         if not self.read_only:
             locked_update(self.path, update, header=_HEADER)
 
+    def forget(self, name: str) -> None:
+        """Forget everything recorded about ``name`` (``plugin uninstall --purge``)."""
+
+        def update(data: dict[str, Any]) -> dict[str, Any]:
+            _plugins_table(data).pop(name, None)
+            return _prune(data)
+
+        self._write(update)
+
     def clear_failure(self, name: str) -> None:
         """Forget the last failure of ``name`` (it has since loaded and activated)."""
 

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from .context import CliState, state_of
+from .context import CliState, state_of, warn_if_interrupted
 from .output import new_typer
 
 __all__ = ["build_app"]
@@ -163,7 +163,7 @@ def _version(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     """The root Typer application with every built-in command."""
-    from . import config_cmds, plugin_cmds, template_cmds, validate_cmd
+    from . import config_cmds, install_cmds, plugin_cmds, template_cmds, validate_cmd
 
     app = new_typer(
         cls=_PluginCommandGroup,
@@ -198,7 +198,9 @@ def build_app() -> typer.Typer:
         ctx.obj = CliState(
             debug=debug, strict=strict, safe_mode=safe_mode, env_name=env, config_options=config
         )
+        warn_if_interrupted(ctx.obj)
 
+    install_cmds.register(plugin_cmds.app)
     app.add_typer(plugin_cmds.app, name="plugin")
     app.add_typer(template_cmds.app, name="template")
     app.command("validate")(validate_cmd.validate)

@@ -136,6 +136,10 @@ class CliState:
         if getattr(error, "failure", None) in self.reported:
             return
         eprint(f"error: {one_line(str(error))}")
+        details = getattr(error, "details", "")
+        if details:
+            for line in str(details).rstrip().splitlines():
+                eprint(f"  {line}")
 
     def _report_failure(self, failure: Failure) -> None:
         self.reported.append(failure)
@@ -159,6 +163,22 @@ class CliState:
             eprint(f"error: {len(host.failures)} plugin failure(s) under --strict")
             return EXIT_PLUGIN_FAILURE
         return 0
+
+
+def warn_if_interrupted(state: CliState) -> None:
+    """Say so when a change to the installed plugins was interrupted (every command does)."""
+    try:
+        from ..install.interrupted import interrupted_change
+
+        found = interrupted_change(state.paths.data_dir)
+    except Exception:  # a damaged journal must not stop every command: recover says more
+        return
+    if found is not None:
+        change, command = found
+        eprint(
+            f"warning: change {change} ({command}) to the installed plugins was interrupted; "
+            "run `cloudcraver plugin recover` to put back the plugins it was changing"
+        )
 
 
 def complete_plugin_names(incomplete: str) -> list[str]:

@@ -1,4 +1,7 @@
-"""``cloudcraver plugin ...``: list, inspect, enable and disable plugins."""
+"""``cloudcraver plugin ...``: list, inspect, enable and disable plugins.
+
+The commands that change the installed plugins live in :mod:`.install_cmds`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ if TYPE_CHECKING:
     from ..host import PluginHost
     from ..lifecycle import PluginInfo
 
-app = new_typer(help="List, inspect, enable and disable plugins.", no_args_is_help=True)
+app = new_typer(
+    help="List, inspect, enable, disable, install, update and roll back plugins.",
+    no_args_is_help=True,
+)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
