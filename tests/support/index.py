@@ -143,8 +143,12 @@ class PackageIndex:
         server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
         server.daemon_threads = True
         self._server = server
+        # A short poll interval: stop() waits for it (the default 0.5 s, per test).
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"package-index:{self.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"package-index:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -267,6 +271,15 @@ class PackageIndex:
         """Forget the recorded requests."""
         with self._lock:
             self._requests.clear()
+
+    def pages_requested(self) -> set[str]:
+        """The projects whose ``/simple/<name>/`` page was asked for (any answer)."""
+        prefix = "/simple/"
+        return {
+            r.path[len(prefix) :].strip("/")
+            for r in self.requests
+            if r.path.startswith(prefix) and r.path.strip("/") != "simple"
+        }
 
     def requested(self, project: str) -> list[IndexRequest]:
         """The recorded requests for one project's page or files."""

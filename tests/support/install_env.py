@@ -36,8 +36,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from support.harness import CliEnv
+
+if TYPE_CHECKING:
+    from cloudcraver_host.paths import HostPaths
 
 __all__ = ["PIP_DEFAULTS", "InstallEnv", "clone_venv"]
 
@@ -118,7 +122,8 @@ def clone_venv(source: Path, target: Path, site_packages: Path) -> None:
         raise FileExistsError(f"cannot clone a virtualenv into {target}: it exists")
     target.parent.mkdir(parents=True, exist_ok=True)
     if sys.platform.startswith("linux") and shutil.which("cp"):
-        done = subprocess.run(["cp", "-al", "--", old, new], capture_output=True, text=True)
+        argv = ["cp", "-al", "--", old, new]
+        done = subprocess.run(argv, check=False, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"cp -al {old} {new} failed: {done.stderr.strip()}")
         for relative in files:
@@ -300,6 +305,31 @@ class InstallEnv:
         """Run the venv's Python (``run_python("-c", code)``) with :meth:`environ`."""
         return self.run_program([self.python, *args], env=env, check=check, timeout=timeout)
 
+    def popen(
+        self,
+        *args: str | os.PathLike[str],
+        env: Mapping[str, str | None] | None = None,
+        cwd: Path | None = None,
+        start_new_session: bool = True,
+        **options: Any,
+    ) -> subprocess.Popen[str]:
+        """Start ``cloudcraver ARGS`` without waiting (for tests that kill it midway).
+
+        Output is piped (text) unless ``options`` say otherwise. In a session of its own by
+        default, so ``os.killpg(process.pid, signal.SIGKILL)`` ends it with its pip, while
+        ``process.kill()`` ends the host alone (pip goes on, as after a real crash).
+        """
+        options.setdefault("stdout", subprocess.PIPE)
+        options.setdefault("stderr", subprocess.PIPE)
+        return subprocess.Popen(
+            [os.fspath(self.cloudcraver), *(os.fspath(a) for a in args)],
+            env=self.cli.environ(home=self.home, env=self._overrides(env)),
+            cwd=cwd or self.home,
+            text=True,
+            start_new_session=start_new_session,
+            **options,
+        )
+
     def run_program(
         self,
         argv: list[str | os.PathLike[str]],
@@ -346,6 +376,17 @@ class InstallEnv:
         result = self.run_python("-c", code)
         data: dict[str, str] = json.loads(result.stdout)
         return data
+
+    def sys_prefix(self) -> str:
+        """``sys.prefix`` of the venv's Python (what the host keys its environment folder by)."""
+        return self.run_python("-c", "import sys; print(sys.prefix)").stdout.strip()
+
+    @property
+    def paths(self) -> HostPaths:
+        """The host's folders for :attr:`home` (``paths.data_dir``, ``paths.config_file``)."""
+        from cloudcraver_host.paths import HostPaths
+
+        return HostPaths.from_environment({"CLOUDCRAVER_HOME": str(self.home)})
 
     def pip_config_debug(self) -> str:
         """The output of ``pip config debug``: which configuration pip reads here."""
