@@ -13,48 +13,16 @@ file lock in the run's shared temporary folder and the others reuse the result.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # makes `support` importable
 
 from support.harness import CliEnv, Wheelhouse, build_cli_env, build_wheelhouse
+from support.once import build_once as _build_once
 from support.tools import checkov_executable
-
-T = TypeVar("T", CliEnv, Wheelhouse)
-
-
-def _build_once(
-    factory: pytest.TempPathFactory,
-    name: str,
-    build: Callable[[Path], T],
-    load: Callable[[str], T],
-) -> T:
-    from filelock import FileLock
-
-    base = factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by every worker of this run
-    root = base / name
-    with FileLock(str(root) + ".lock"):
-        ready, failed = root / "ready.json", root / "failed.txt"
-        if ready.is_file():
-            return load(ready.read_text(encoding="utf-8"))
-        if failed.is_file():
-            pytest.fail(f"building the {name} failed in another worker:\n{failed.read_text()}")
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            value = build(root)
-        except Exception as exc:
-            failed.write_text(str(exc), encoding="utf-8")
-            raise
-        ready.write_text(value.to_json(), encoding="utf-8")
-        return value
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,17 @@
-"""Fixtures for the install package: tiny real wheels, real virtualenvs, a clean pip.
+"""Fixtures of the plugin install tests: real wheels, a real index, a virtualenv per test.
 
+- ``install_wheels`` -> :class:`support.install_wheels.InstallWheels`: wheels (and sdists) of
+  ``tests/install_projects/``, built once and cached in pytest's cache by a hash of their
+  sources.
+- ``package_index`` (session) -> :class:`support.index.PackageIndex` on 127.0.0.1 serving all
+  of them. Do not change it in a test (add, remove, offline): use ``fresh_index``.
+- ``fresh_index`` -> a :class:`~support.index.PackageIndex` of the test's own, same files.
+- ``install_template`` (session) -> the virtualenv every ``InstallEnv`` is cloned from
+  (Cloud Craver of this checkout, no plugin), built once per run.
+- ``install_env`` -> :class:`support.install_env.InstallEnv`: the test's own clone, pip
+  pointed at ``package_index``; ``make_install_env(name, index=...)`` makes more.
+
+And for the install package's own tests (``make_wheel``, ``venv``, ``runner``):
 Wheels are written by hand (a zip with a correct ``WHEEL``, ``METADATA`` and ``RECORD``): no
 build backend, so making one takes milliseconds. A virtualenv is made ``--without-pip`` with a
 ``.pth`` file naming the outer environment's ``site-packages``: it gets pip, pluggy and
@@ -18,13 +30,90 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.harness import CliEnv, Wheelhouse, build_cli_env
+from support.index import PackageIndex
+from support.install_env import InstallEnv
+from support.install_wheels import InstallWheels, build_install_wheels
+from support.once import build_once
 
 from cloudcraver_host.install.pip import PipRunner
+
+
+@pytest.fixture(scope="session")
+def install_wheels(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> InstallWheels:
+    """Every wheel and sdist of the install test projects."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        # Kept between runs; the build lock in that folder also serves xdist workers.
+        return build_install_wheels(Path(), cache=Path(cache.mkdir("cloudcraver-install-wheels")))
+    return build_once(
+        tmp_path_factory, "install-wheels", build_install_wheels, InstallWheels.from_json
+    )
+
+
+@pytest.fixture(scope="session")
+def package_index(install_wheels: InstallWheels) -> Iterator[PackageIndex]:
+    """A PEP 503 index on 127.0.0.1 serving every install test file (read-only for tests)."""
+    with PackageIndex(install_wheels.files()) as index:
+        yield index
+
+
+@pytest.fixture
+def fresh_index(install_wheels: InstallWheels) -> Iterator[PackageIndex]:
+    """An index of the test's own (to take projects offline, add or remove files)."""
+    with PackageIndex(install_wheels.files()) as index:
+        yield index
+
+
+@pytest.fixture(scope="session")
+def install_template(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheelhouse) -> CliEnv:
+    """The virtualenv (Cloud Craver, no plugin) that each ``InstallEnv`` is a clone of."""
+    return build_once(
+        tmp_path_factory,
+        "install-template",
+        lambda root: build_cli_env(root, wheelhouse, projects=()),
+        CliEnv.from_json,
+    )
+
+
+@pytest.fixture
+def make_install_env(
+    install_template: CliEnv, package_index: PackageIndex, tmp_path: Path
+) -> Callable[..., InstallEnv]:
+    """``make_install_env(name="env", index=package_index, home=None, pip_config=None)``.
+
+    A new clone in ``tmp_path/name``; ``index=None`` gives pip no index at all.
+    """
+
+    def make(
+        name: str = "env",
+        index: PackageIndex | None = package_index,
+        *,
+        home: Path | None = None,
+        pip_config: Path | None = None,
+    ) -> InstallEnv:
+        url = index.simple_url if index is not None else None
+        return InstallEnv.clone(
+            install_template, tmp_path / name, index_url=url, home=home, pip_config=pip_config
+        )
+
+    return make
+
+
+@pytest.fixture
+def install_env(make_install_env: Callable[..., InstallEnv]) -> InstallEnv:
+    """The test's own virtualenv with Cloud Craver, pip pointed at ``package_index``."""
+    return make_install_env()
+
+
+# ------------------------------------------------------------ tiny wheels, bare venvs
 
 
 def _record_hash(data: bytes) -> str:
