@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import configparser
 import functools
+import importlib.metadata
 import json
 import os
 import shutil
@@ -38,12 +39,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from support.harness import CliEnv
+from support.harness import CliEnv, Wheelhouse, build_cli_env, clean_environ
 
 if TYPE_CHECKING:
     from cloudcraver_host.paths import HostPaths
 
-__all__ = ["PIP_DEFAULTS", "InstallEnv", "clone_venv"]
+__all__ = [
+    "MINIMUM_PIP",
+    "PIP_DEFAULTS",
+    "InstallEnv",
+    "build_install_template",
+    "clone_venv",
+    "ensure_pip",
+]
+
+#: The host plans with ``pip install --dry-run --report``: pip 23.0 or later.
+MINIMUM_PIP = "23.0"
 
 #: Top-level names in site-packages whose files are hard-linked, not copied, into a clone.
 _LINKED_TOPS = ("pip", "setuptools", "pkg_resources", "_distutils_hack")
@@ -115,8 +126,9 @@ def clone_venv(source: Path, target: Path, site_packages: Path) -> None:
 
     :param site_packages: ``source``'s site-packages folder.
     """
-    source, target = Path(source).resolve(), Path(target)
-    files, links = _private_entries(source, Path(site_packages).resolve())
+    # Not resolved: the template's scripts name it by this very path, symlinks included.
+    source, target = Path(source).absolute(), Path(target).absolute()
+    files, links = _private_entries(source, Path(site_packages).absolute())
     old, new = str(source), str(target)
     if target.exists():
         raise FileExistsError(f"cannot clone a virtualenv into {target}: it exists")
@@ -146,6 +158,59 @@ def clone_venv(source: Path, target: Path, site_packages: Path) -> None:
         data = path.read_bytes()
         if old.encode() in data:
             path.write_bytes(data.replace(old.encode(), new.encode()))
+
+
+def _pip_version(python: Path) -> str:
+    result = subprocess.run(
+        [os.fspath(python), "-c", "import pip; print(pip.__version__)"],
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else "0"
+
+
+def ensure_pip(env: CliEnv, minimum: str = MINIMUM_PIP, *, replace: bool = False) -> str:
+    """Give the venv ``env`` a pip of at least ``minimum`` (without network).
+
+    ``python -m venv`` installs the pip bundled with the interpreter, which is older than
+    23.0 on early 3.10 releases. Then the outer environment's pip (the ``test`` extra asks
+    for ``pip>=23``) is copied over it: pip is pure Python and carries its dependencies.
+
+    :param replace: copy the outer pip even if the venv's is recent enough.
+    :returns: the venv's pip version afterwards.
+    :raises RuntimeError: if neither pip is recent enough.
+    """
+    from packaging.version import Version
+
+    current = _pip_version(env.python)
+    if Version(current) >= Version(minimum) and not replace:
+        return current
+    outer = importlib.metadata.distribution("pip")
+    if Version(outer.version) < Version(minimum):
+        raise RuntimeError(f"pip {minimum} or later is needed; the tests' own is {outer.version}")
+    site = env.site_packages
+    if site is None:
+        raise RuntimeError("the venv does not name its site-packages")
+    for old in [*site.glob("pip"), *site.glob("pip-*.dist-info")]:
+        shutil.rmtree(old)
+    tops = {str(f).split("/", 1)[0] for f in outer.files or []}
+    for top in sorted(tops):
+        if top == "pip" or (top.startswith("pip-") and top.endswith(".dist-info")):
+            shutil.copytree(Path(str(outer.locate_file(top))), site / top)
+    return _pip_version(env.python)
+
+
+def build_install_template(root: Path, wheelhouse: Wheelhouse) -> CliEnv:
+    """The template every :class:`InstallEnv` is cloned from, in ``root/venv``.
+
+    :func:`support.harness.build_cli_env` with no plugin, and a pip of at least
+    :data:`MINIMUM_PIP` (:func:`ensure_pip`).
+    """
+    env = build_cli_env(root, wheelhouse, projects=())
+    ensure_pip(env)
+    return env
 
 
 @dataclass(frozen=True)
