@@ -285,17 +285,10 @@ def test_a_clone_is_cheap(
     assert env.run("--version", check=True).stdout.strip()
 
 
-def test_an_old_pip_is_replaced_by_the_outer_one(
-    make_install_env: Callable[..., InstallEnv],
-) -> None:
-    """On interpreters bundling pip < 23, the template gets the test environment's pip."""
-    env = make_install_env("old-pip")
-    assert Version(ensure_pip(env.cli)) >= Version(MINIMUM_PIP)  # recent enough: kept
-    outer = importlib.metadata.version("pip")
-    assert ensure_pip(env.cli, replace=True) == outer
-    assert env.pip("--version").stdout.split()[1] == outer
-    env.pip("install", "cc-inst-lib==1.0.0")
-    assert env.installed()["cc-inst-lib"] == "1.0.0"
+def test_the_template_has_the_test_environments_pip(install_env: InstallEnv) -> None:
+    version = install_env.pip("--version").stdout.split()[1]
+    assert version == importlib.metadata.version("pip")
+    assert Version(ensure_pip(install_env.cli)) >= Version(MINIMUM_PIP)
 
 
 def test_popen_runs_the_host_in_a_session_of_its_own(install_env: InstallEnv) -> None:

@@ -1,7 +1,8 @@
 """A virtualenv of its own for each install test, cheap to make (:class:`InstallEnv`).
 
 The *template* is made once per test run by :func:`support.harness.build_cli_env` with no
-plugin: a ``python -m venv`` virtualenv with its own pip (>= 23), the contract and Cloud
+plugin: a ``python -m venv`` virtualenv with its own copy of the test environment's pip
+(>= 23; run it as ``python -m pip``), the contract and Cloud
 Craver installed from wheels of the current checkout, and the host's dependencies made
 visible (as installed distributions pip sees) through a ``.pth`` file naming a shared folder
 of links outside the venv. pip never uninstalls from that folder (it is outside the
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import configparser
 import functools
-import importlib.metadata
 import json
 import os
 import shutil
@@ -56,7 +56,8 @@ __all__ = [
 #: The host plans with ``pip install --dry-run --report``: pip 23.0 or later.
 MINIMUM_PIP = "23.0"
 
-#: Top-level names in site-packages whose files are hard-linked, not copied, into a clone.
+#: Top-level names in site-packages whose files are hard-linked, not copied, into a clone
+#: (setuptools and friends only in venvs made by ensurepip).
 _LINKED_TOPS = ("pip", "setuptools", "pkg_resources", "_distutils_hack")
 
 #: The ``PIP_*`` variables every child gets (a test's ``env`` may override each).
@@ -171,44 +172,30 @@ def _pip_version(python: Path) -> str:
     return result.stdout.strip() if result.returncode == 0 else "0"
 
 
-def ensure_pip(env: CliEnv, minimum: str = MINIMUM_PIP, *, replace: bool = False) -> str:
-    """Give the venv ``env`` a pip of at least ``minimum`` (without network).
+def ensure_pip(env: CliEnv, minimum: str = MINIMUM_PIP) -> str:
+    """Check that the venv ``env`` has a pip of at least ``minimum``.
 
-    ``python -m venv`` installs the pip bundled with the interpreter, which is older than
-    23.0 on early 3.10 releases. Then the outer environment's pip (the ``test`` extra asks
-    for ``pip>=23``) is copied over it: pip is pure Python and carries its dependencies.
-
-    :param replace: copy the outer pip even if the venv's is recent enough.
-    :returns: the venv's pip version afterwards.
-    :raises RuntimeError: if neither pip is recent enough.
+    :returns: its version.
+    :raises RuntimeError: if it is older (the ``test`` extra asks for ``pip>=23``).
     """
     from packaging.version import Version
 
     current = _pip_version(env.python)
-    if Version(current) >= Version(minimum) and not replace:
-        return current
-    outer = importlib.metadata.distribution("pip")
-    if Version(outer.version) < Version(minimum):
-        raise RuntimeError(f"pip {minimum} or later is needed; the tests' own is {outer.version}")
-    site = env.site_packages
-    if site is None:
-        raise RuntimeError("the venv does not name its site-packages")
-    for old in [*site.glob("pip"), *site.glob("pip-*.dist-info")]:
-        shutil.rmtree(old)
-    tops = {str(f).split("/", 1)[0] for f in outer.files or []}
-    for top in sorted(tops):
-        if top == "pip" or (top.startswith("pip-") and top.endswith(".dist-info")):
-            shutil.copytree(Path(str(outer.locate_file(top))), site / top)
-    return _pip_version(env.python)
+    if Version(current) < Version(minimum):
+        raise RuntimeError(
+            f"pip {minimum} or later is needed for the install tests; {env.venv} has {current}"
+        )
+    return current
 
 
 def build_install_template(root: Path, wheelhouse: Wheelhouse) -> CliEnv:
     """The template every :class:`InstallEnv` is cloned from, in ``root/venv``.
 
-    :func:`support.harness.build_cli_env` with no plugin, and a pip of at least
-    :data:`MINIMUM_PIP` (:func:`ensure_pip`).
+    :func:`support.harness.build_cli_env` with no plugin and the test environment's own pip
+    (``outer_pip``: no ``ensurepip``, which takes seconds and may bring a pip older than
+    :data:`MINIMUM_PIP`, checked by :func:`ensure_pip`).
     """
-    env = build_cli_env(root, wheelhouse, projects=())
+    env = build_cli_env(root, wheelhouse, projects=(), outer_pip=True)
     ensure_pip(env)
     return env
 
