@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support.harness import CliEnv, Wheelhouse, build_cli_env
+from support.harness import CliEnv, Wheelhouse
 from support.index import PackageIndex
-from support.install_env import InstallEnv
+from support.install_env import InstallEnv, build_install_template
 from support.install_wheels import InstallWheels, build_install_wheels
 from support.once import build_once
 
@@ -78,7 +78,7 @@ def install_template(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheel
     return build_once(
         tmp_path_factory,
         "install-template",
-        lambda root: build_cli_env(root, wheelhouse, projects=()),
+        lambda root: build_install_template(root, wheelhouse),
         CliEnv.from_json,
     )
 

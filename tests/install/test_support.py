@@ -8,6 +8,7 @@ pip configuration is not seen; every test's virtualenv is its own.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import time
@@ -17,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 from support.harness import CliEnv
 from support.index import FILE_CACHE_CONTROL, PackageIndex
-from support.install_env import InstallEnv
-from support.install_wheels import InstallWheels, sources_hash
+from support.install_env import MINIMUM_PIP, InstallEnv, ensure_pip
+from support.install_wheels import InstallWheels, git_repository, project_copy, sources_hash
 
 # No proxy from the environment: the index is on the loopback interface.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -135,6 +137,31 @@ def test_sdist_only_project_is_built_by_pip_without_an_index_for_build_tools(
     install_env.pip("install", "cc-inst-sdist")
     assert install_env.installed()["cc-inst-sdist"] == "1.1.0"
     assert "inst-sdist" in install_env.run("plugin", "list", check=True).stdout
+
+
+def test_folder_editable_and_vcs_installs_need_no_index(
+    make_install_env: Callable[..., InstallEnv], tmp_path: Path
+) -> None:
+    """cc-inst-sdist's in-tree backend lets pip build a folder, an editable install and a git
+    URL in its isolated build environment with no index at all."""
+    env = make_install_env(index=None)
+    folder = project_copy("cc-inst-sdist", tmp_path / "checkout", "3.0.0")
+    env.pip("install", "-e", folder)
+    assert env.installed()["cc-inst-sdist"] == "3.0.0"
+    direct_url = env.run_python(
+        "-c",
+        "import importlib.metadata as m; print(m.distribution('cc-inst-sdist')"
+        ".read_text('direct_url.json'))",
+    ).stdout
+    assert json.loads(direct_url)["dir_info"] == {"editable": True}
+    env.run("plugin", "list", check=True)
+
+    url = git_repository("cc-inst-sdist", tmp_path / "repo", ("4.0.0", "4.1.0"))
+    # The plain URL: pip 23's packaging refuses "name @ git+file:///..." (no host).
+    env.pip("install", f"{url}@v4.0.0")
+    assert env.installed()["cc-inst-sdist"] == "4.0.0"
+    env.pip("install", folder.parent / "repo")
+    assert env.installed()["cc-inst-sdist"] == "4.1.0"
 
 
 def test_offline_project_is_an_error_for_pip(
@@ -256,6 +283,12 @@ def test_a_clone_is_cheap(
     record_property("clone_seconds", round(seconds, 3))
     assert seconds < 1.5
     assert env.run("--version", check=True).stdout.strip()
+
+
+def test_the_template_has_the_test_environments_pip(install_env: InstallEnv) -> None:
+    version = install_env.pip("--version").stdout.split()[1]
+    assert version == importlib.metadata.version("pip")
+    assert Version(ensure_pip(install_env.cli)) >= Version(MINIMUM_PIP)
 
 
 def test_popen_runs_the_host_in_a_session_of_its_own(install_env: InstallEnv) -> None:

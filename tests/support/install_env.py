@@ -1,7 +1,8 @@
 """A virtualenv of its own for each install test, cheap to make (:class:`InstallEnv`).
 
 The *template* is made once per test run by :func:`support.harness.build_cli_env` with no
-plugin: a ``python -m venv`` virtualenv with its own pip (>= 23), the contract and Cloud
+plugin: a ``python -m venv`` virtualenv with its own copy of the test environment's pip
+(>= 23; run it as ``python -m pip``), the contract and Cloud
 Craver installed from wheels of the current checkout, and the host's dependencies made
 visible (as installed distributions pip sees) through a ``.pth`` file naming a shared folder
 of links outside the venv. pip never uninstalls from that folder (it is outside the
@@ -38,14 +39,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from support.harness import CliEnv
+from support.harness import CliEnv, Wheelhouse, build_cli_env, clean_environ
 
 if TYPE_CHECKING:
     from cloudcraver_host.paths import HostPaths
 
-__all__ = ["PIP_DEFAULTS", "InstallEnv", "clone_venv"]
+__all__ = [
+    "MINIMUM_PIP",
+    "PIP_DEFAULTS",
+    "InstallEnv",
+    "build_install_template",
+    "clone_venv",
+    "ensure_pip",
+]
 
-#: Top-level names in site-packages whose files are hard-linked, not copied, into a clone.
+#: The host plans with ``pip install --dry-run --report``: pip 23.0 or later.
+MINIMUM_PIP = "23.0"
+
+#: Top-level names in site-packages whose files are hard-linked, not copied, into a clone
+#: (setuptools and friends only in venvs made by ensurepip).
 _LINKED_TOPS = ("pip", "setuptools", "pkg_resources", "_distutils_hack")
 
 #: The ``PIP_*`` variables every child gets (a test's ``env`` may override each).
@@ -115,8 +127,9 @@ def clone_venv(source: Path, target: Path, site_packages: Path) -> None:
 
     :param site_packages: ``source``'s site-packages folder.
     """
-    source, target = Path(source).resolve(), Path(target)
-    files, links = _private_entries(source, Path(site_packages).resolve())
+    # Not resolved: the template's scripts name it by this very path, symlinks included.
+    source, target = Path(source).absolute(), Path(target).absolute()
+    files, links = _private_entries(source, Path(site_packages).absolute())
     old, new = str(source), str(target)
     if target.exists():
         raise FileExistsError(f"cannot clone a virtualenv into {target}: it exists")
@@ -146,6 +159,45 @@ def clone_venv(source: Path, target: Path, site_packages: Path) -> None:
         data = path.read_bytes()
         if old.encode() in data:
             path.write_bytes(data.replace(old.encode(), new.encode()))
+
+
+def _pip_version(python: Path) -> str:
+    result = subprocess.run(
+        [os.fspath(python), "-c", "import pip; print(pip.__version__)"],
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else "0"
+
+
+def ensure_pip(env: CliEnv, minimum: str = MINIMUM_PIP) -> str:
+    """Check that the venv ``env`` has a pip of at least ``minimum``.
+
+    :returns: its version.
+    :raises RuntimeError: if it is older (the ``test`` extra asks for ``pip>=23``).
+    """
+    from packaging.version import Version
+
+    current = _pip_version(env.python)
+    if Version(current) < Version(minimum):
+        raise RuntimeError(
+            f"pip {minimum} or later is needed for the install tests; {env.venv} has {current}"
+        )
+    return current
+
+
+def build_install_template(root: Path, wheelhouse: Wheelhouse) -> CliEnv:
+    """The template every :class:`InstallEnv` is cloned from, in ``root/venv``.
+
+    :func:`support.harness.build_cli_env` with no plugin and the test environment's own pip
+    (``outer_pip``: no ``ensurepip``, which takes seconds and may bring a pip older than
+    :data:`MINIMUM_PIP`, checked by :func:`ensure_pip`).
+    """
+    env = build_cli_env(root, wheelhouse, projects=(), outer_pip=True)
+    ensure_pip(env)
+    return env
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata as metadata
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +35,9 @@ __all__ = [
     "Artifact",
     "InstallWheels",
     "build_install_wheels",
+    "git_repository",
+    "project_copy",
+    "set_version",
     "sources_hash",
 ]
 
@@ -181,16 +185,60 @@ def sources_hash() -> str:
     return digest.hexdigest()[:20]
 
 
-def _versioned_copy(project: str, version: str, scratch: Path) -> Path:
-    """A copy of ``project`` whose ``pyproject.toml`` says ``version``."""
-    target = scratch / f"{project}-{version}"
-    shutil.copytree(INSTALL_PROJECTS / project, target, ignore=shutil.ignore_patterns(*_IGNORED))
-    pyproject = target / "pyproject.toml"
+def project_copy(project: str, dest: Path, version: str | None = None) -> Path:
+    """A checkout of an install test project in ``dest`` (created), optionally at ``version``.
+
+    For installs from a folder, editable ones and VCS URLs: ``cc-inst-sdist`` needs no build
+    tools (its in-tree backend also builds editable wheels), the hatchling projects do.
+    """
+    shutil.copytree(INSTALL_PROJECTS / project, dest, ignore=shutil.ignore_patterns(*_IGNORED))
+    if version is not None:
+        set_version(dest, version)
+    return dest
+
+
+def set_version(folder: Path, version: str) -> None:
+    """Rewrite the ``version = "..."`` line of ``folder/pyproject.toml``."""
+    pyproject = folder / "pyproject.toml"
     text, count = _VERSION_LINE.subn(f'version = "{version}"', pyproject.read_text("utf-8"), 1)
     if count != 1:
         raise RuntimeError(f"{pyproject} has no 'version = \"...\"' line to rewrite")
     pyproject.write_text(text, encoding="utf-8")
-    return target
+
+
+def git_repository(project: str, dest: Path, versions: tuple[str, ...] = ("1.0.0",)) -> str:
+    """A git repository of ``project`` in ``dest``: one commit per version, each tagged
+    ``v<version>``; returns its ``git+file://`` URL (append ``@v1.0.0`` for a version).
+    Give pip the plain URL: the packaging of pip 23 refuses ``name @ git+file:///...``.
+
+    git runs without the machine's or the user's git configuration.
+    """
+    project_copy(project, dest, versions[0])
+    env = {
+        **clean_environ(),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Cloud Craver tests",
+        "GIT_AUTHOR_EMAIL": "tests@cloudcraver.invalid",
+        "GIT_COMMITTER_NAME": "Cloud Craver tests",
+        "GIT_COMMITTER_EMAIL": "tests@cloudcraver.invalid",
+    }
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    for version in versions:
+        set_version(dest, version)
+        git("add", "-A")
+        git("commit", "-q", "-m", f"{project} {version}")
+        git("tag", f"v{version}")
+    return f"git+{dest.absolute().as_uri()}"
+
+
+def _versioned_copy(project: str, version: str, scratch: Path) -> Path:
+    """A copy of ``project`` whose ``pyproject.toml`` says ``version``."""
+    return project_copy(project, scratch / f"{project}-{version}", version)
 
 
 def _run(argv: list[str], *, cwd: Path | None = None) -> str:

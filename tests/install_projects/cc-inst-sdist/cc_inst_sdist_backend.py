@@ -1,8 +1,10 @@
-"""A minimal in-tree PEP 517 backend for ``cc-inst-sdist`` (standard library only).
+"""A minimal in-tree PEP 517/660 backend for ``cc-inst-sdist`` (standard library only).
 
-pip builds an sdist in an isolated environment and would fetch the backend from the index;
-an in-tree backend with no build requirements keeps the test index free of build tools.
-It knows this one project: metadata below, version read from ``pyproject.toml``.
+pip builds an sdist, a folder, a VCS checkout or an editable install in an isolated
+environment and would fetch the backend from the index; an in-tree backend with no build
+requirements keeps the test index free of build tools. It knows this one project: metadata
+below, version read from ``pyproject.toml``. The editable wheel holds a ``.pth`` file naming
+the source folder.
 """
 
 from __future__ import annotations
@@ -80,14 +82,28 @@ def build_sdist(sdist_directory: str, config_settings: Any = None) -> str:
     return target.name
 
 
+def get_requires_for_build_editable(config_settings: Any = None) -> list[str]:
+    """No build requirements."""
+    return []
+
+
 def build_wheel(
     wheel_directory: str, config_settings: Any = None, metadata_directory: Any = None
 ) -> str:
     """Write ``cc_inst_sdist-<version>-py3-none-any.whl``."""
+    files = {path.relative_to(_ROOT).as_posix(): path.read_bytes() for path in _package_files()}
+    return _write_wheel(wheel_directory, files)
+
+
+def build_editable(
+    wheel_directory: str, config_settings: Any = None, metadata_directory: Any = None
+) -> str:
+    """Write an editable wheel: a ``.pth`` file naming this source folder."""
+    return _write_wheel(wheel_directory, {"_cc_inst_sdist_editable.pth": f"{_ROOT}\n".encode()})
+
+
+def _write_wheel(wheel_directory: str, files: dict[str, bytes]) -> str:
     dist_info = f"cc_inst_sdist-{_version()}.dist-info"
-    files: dict[str, bytes] = {
-        path.relative_to(_ROOT).as_posix(): path.read_bytes() for path in _package_files()
-    }
     files[f"{dist_info}/METADATA"] = _metadata().encode()
     files[f"{dist_info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: cc_inst_sdist_backend\nRoot-Is-Purelib: true\n"
