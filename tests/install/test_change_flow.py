@@ -187,14 +187,15 @@ def test_install_from_a_wheel_an_sdist_and_an_editable_folder(
 
     changed(install_env, "install", str(install_wheels.wheel("cc-inst-good", "1.2.0")))
     changed(install_env, "install", str(install_wheels.sdist("cc-inst-sdist", "1.0.0")))
-    folder = project_copy("cc-inst-withdep", tmp_path / "checkout")
+    assert install_env.installed()["cc-inst-sdist"] == "1.0.0"
+    assert note_version(install_env) == "1.2.0"
+
+    folder = project_copy("cc-inst-sdist", tmp_path / "checkout", version="1.5.0")
     changed(install_env, "install", "-e", str(folder))
 
-    installed = install_env.installed()
-    assert installed["cc-inst-good"] == "1.2.0"
-    assert installed["cc-inst-sdist"] == "1.0.0"
-    assert installed["cc-inst-withdep"] == "1.0.0"
-    assert note_version(install_env) == "1.2.0"
+    assert install_env.installed()["cc-inst-sdist"] == "1.5.0"
+    editable = install_env.pip("list", "--editable", "--format", "json").stdout
+    assert [d["name"] for d in json.loads(editable)] == ["cc-inst-sdist"]
 
 
 # ---------------------------------------------------------------------------- update, rollback
