@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -144,6 +145,8 @@ def test_folder_editable_and_vcs_installs_need_no_index(
 ) -> None:
     """cc-inst-sdist's in-tree backend lets pip build a folder, an editable install and a git
     URL in its isolated build environment with no index at all."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
     env = make_install_env(index=None)
     folder = project_copy("cc-inst-sdist", tmp_path / "checkout", "3.0.0")
     env.pip("install", "-e", folder)
@@ -218,6 +221,9 @@ def test_machine_pip_configuration_is_not_seen(
 
     install_env.pip("install", "cc-inst-good==1.2.0")
     assert install_env.installed()["cc-inst-good"] == "1.2.0"
+    # No pip cache: a test sees what the index or the host's archive gives, nothing kept.
+    cache = install_env.pip("cache", "dir", check=None)
+    assert cache.returncode != 0 and "disabled" in cache.stderr
 
 
 def test_a_pip_config_file_of_the_test_is_read(
