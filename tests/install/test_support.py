@@ -22,7 +22,7 @@ import pytest
 from packaging.version import Version
 from support.harness import CliEnv
 from support.index import FILE_CACHE_CONTROL, PackageIndex
-from support.install_env import MINIMUM_PIP, InstallEnv, ensure_pip
+from support.install_env import MINIMUM_PIP, InstallEnv, ensure_pip, shared_fingerprint
 from support.install_wheels import InstallWheels, git_repository, project_copy, sources_hash
 
 # No proxy from the environment: the index is on the loopback interface.
@@ -257,6 +257,33 @@ def test_two_install_envs_are_independent(
     third = make_install_env("third")
     assert "cc-inst-good" not in third.installed()
     assert third.pip("--version").stdout.startswith("pip ")
+
+
+def test_writing_into_a_shared_file_is_detected(install_template: CliEnv, tmp_path: Path) -> None:
+    """What the session guard of ``install_template`` catches, on a template of our own."""
+    own = tmp_path / "template"
+    shutil.copytree(install_template.venv, own, symlinks=True)  # real copies, no links
+    assert install_template.site_packages is not None
+
+    def inside(path: Path) -> Path:
+        return own / path.relative_to(install_template.venv)
+
+    template = CliEnv(
+        venv=own,
+        python=inside(install_template.python),
+        cloudcraver=inside(install_template.cloudcraver),
+        wheelhouse=install_template.wheelhouse,
+        site_packages=inside(install_template.site_packages),
+    )
+    before = shared_fingerprint(template)
+    child = InstallEnv.clone(template, tmp_path / "child")
+    child.pip("uninstall", "-y", "pip")  # pip replaces and removes: the template keeps its files
+    assert shared_fingerprint(template) == before
+
+    other = InstallEnv.clone(template, tmp_path / "other")
+    with open(other.site_packages / "pip" / "__init__.py", "a", encoding="utf-8") as shared:
+        shared.write("# written through a hard link\n")
+    assert shared_fingerprint(template) != before
 
 
 def test_plain_pip_would_break_the_host_with_old_pluggy(
