@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 from support.harness import CliEnv, Wheelhouse
 from support.index import PackageIndex
-from support.install_env import InstallEnv, build_install_template
+from support.install_env import InstallEnv, build_install_template, shared_fingerprint
 from support.install_wheels import InstallWheels, build_install_wheels
 from support.once import build_once
 
@@ -73,14 +73,26 @@ def fresh_index(install_wheels: InstallWheels) -> Iterator[PackageIndex]:
 
 
 @pytest.fixture(scope="session")
-def install_template(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheelhouse) -> CliEnv:
-    """The virtualenv (Cloud Craver, no plugin) that each ``InstallEnv`` is a clone of."""
-    return build_once(
+def install_template(
+    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Wheelhouse
+) -> Iterator[CliEnv]:
+    """The virtualenv (Cloud Craver, no plugin) that each ``InstallEnv`` is a clone of.
+
+    At the end of the session, fails if a test wrote into a file the clones share with it.
+    """
+    template = build_once(
         tmp_path_factory,
         "install-template",
         lambda root: build_install_template(root, wheelhouse),
         CliEnv.from_json,
     )
+    before = shared_fingerprint(template)
+    yield template
+    if shared_fingerprint(template) != before:
+        pytest.fail(
+            f"a test wrote into a file every InstallEnv shares with {template.venv} "
+            "(hard links): replace such files (unlink, then write), never write into them"
+        )
 
 
 @pytest.fixture

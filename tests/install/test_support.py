@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +22,7 @@ import pytest
 from packaging.version import Version
 from support.harness import CliEnv
 from support.index import FILE_CACHE_CONTROL, PackageIndex
-from support.install_env import MINIMUM_PIP, InstallEnv, ensure_pip
+from support.install_env import MINIMUM_PIP, InstallEnv, ensure_pip, shared_fingerprint
 from support.install_wheels import InstallWheels, git_repository, project_copy, sources_hash
 
 # No proxy from the environment: the index is on the loopback interface.
@@ -144,6 +145,8 @@ def test_folder_editable_and_vcs_installs_need_no_index(
 ) -> None:
     """cc-inst-sdist's in-tree backend lets pip build a folder, an editable install and a git
     URL in its isolated build environment with no index at all."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
     env = make_install_env(index=None)
     folder = project_copy("cc-inst-sdist", tmp_path / "checkout", "3.0.0")
     env.pip("install", "-e", folder)
@@ -218,6 +221,9 @@ def test_machine_pip_configuration_is_not_seen(
 
     install_env.pip("install", "cc-inst-good==1.2.0")
     assert install_env.installed()["cc-inst-good"] == "1.2.0"
+    # No pip cache: a test sees what the index or the host's archive gives, nothing kept.
+    cache = install_env.pip("cache", "dir", check=None)
+    assert cache.returncode != 0 and "disabled" in cache.stderr
 
 
 def test_a_pip_config_file_of_the_test_is_read(
@@ -242,15 +248,38 @@ def test_two_install_envs_are_independent(
     assert _render(first)["version"] == "1.0.0"
     assert _render(second)["version"] == "2.0.0"
 
-    # Removing pip from one (hard-linked files) leaves the other's and the template's.
-    first.pip("uninstall", "-y", "pip")
-    assert first.pip("--version", check=None).returncode != 0
-    assert second.pip("--version").stdout.startswith("pip ")
-    assert (install_template.site_packages or Path()).joinpath("pip", "__init__.py").is_file()
-
+    # Nothing reached the template (see also test_writing_into_a_shared_file_is_detected).
     third = make_install_env("third")
     assert "cc-inst-good" not in third.installed()
-    assert third.pip("--version").stdout.startswith("pip ")
+    assert install_template.site_packages is not None
+    assert not list(install_template.site_packages.glob("cc_inst_good*"))
+
+
+def test_writing_into_a_shared_file_is_detected(install_template: CliEnv, tmp_path: Path) -> None:
+    """What the session guard of ``install_template`` catches, on a template of our own."""
+    own = tmp_path / "template"
+    shutil.copytree(install_template.venv, own, symlinks=True)  # real copies, no links
+    assert install_template.site_packages is not None
+
+    def inside(path: Path) -> Path:
+        return own / path.relative_to(install_template.venv)
+
+    template = CliEnv(
+        venv=own,
+        python=inside(install_template.python),
+        cloudcraver=inside(install_template.cloudcraver),
+        wheelhouse=install_template.wheelhouse,
+        site_packages=inside(install_template.site_packages),
+    )
+    before = shared_fingerprint(template)
+    child = InstallEnv.clone(template, tmp_path / "child")
+    child.pip("uninstall", "-y", "pip")  # pip replaces and removes: the template keeps its files
+    assert shared_fingerprint(template) == before
+
+    other = InstallEnv.clone(template, tmp_path / "other")
+    with open(other.site_packages / "pip" / "__init__.py", "a", encoding="utf-8") as shared:
+        shared.write("# written through a hard link\n")
+    assert shared_fingerprint(template) != before
 
 
 def test_plain_pip_would_break_the_host_with_old_pluggy(

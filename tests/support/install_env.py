@@ -51,6 +51,7 @@ __all__ = [
     "build_install_template",
     "clone_venv",
     "ensure_pip",
+    "shared_fingerprint",
 ]
 
 #: The host plans with ``pip install --dry-run --report``: pip 23.0 or later.
@@ -117,6 +118,32 @@ def _private_entries(
                 files.append(relative / name)
         dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
     return tuple(files), tuple(links)
+
+
+def shared_fingerprint(template: CliEnv) -> str:
+    """A hash of the size and modification time of every file clones of ``template`` share.
+
+    Taken before and after the tests: a change means a test wrote into a hard-linked file
+    (and so into the template and every other clone) instead of replacing it.
+    """
+    import hashlib
+
+    if template.site_packages is None:
+        raise ValueError("the template CliEnv does not name its site-packages")
+    source = Path(template.venv).absolute()
+    relative_site = Path(template.site_packages).absolute().relative_to(source)
+    digest = hashlib.sha256()
+    for folder, dirnames, filenames in os.walk(source):
+        dirnames.sort()
+        here = Path(folder)
+        for name in sorted(filenames):
+            relative = here.relative_to(source) / name
+            path = here / name
+            if path.is_symlink() or not _linked(relative, relative_site):
+                continue
+            stat = path.stat()
+            digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def clone_venv(source: Path, target: Path, site_packages: Path) -> None:
