@@ -305,14 +305,15 @@ class PluginInstaller:
             self._apply(plan, apply_args, lock)
             steps["apply"] = time.monotonic() - started
             tx = self.journal.update(tx, state="verifying")
-            notes = self._verify_and_archive(plan, worker, steps)
+            notes, config_before = self._verify_and_archive(plan, worker, steps)
         except ChangeError as error:
             self._fail(tx, error)
             raise
         finally:
             if worker is not None:
                 worker.close()
-        tx = self.journal.update(tx, steps=dict(steps))
+        extra = {**tx.extra, "config_before": config_before}
+        tx = self.journal.update(tx, steps=dict(steps), extra=extra)
         self.journal.finish(tx, "committed")
         return Outcome(plan.command, plan, "committed", tx.id, steps, notes)
 
@@ -353,9 +354,36 @@ class PluginInstaller:
             self._fail(tx, error)
             raise
         steps["apply"] = time.monotonic() - started
-        tx = self.journal.update(tx, steps=dict(steps))
+        config_before = self._put_back_config(undone)
+        extra = {**tx.extra, "config_before": config_before}
+        tx = self.journal.update(tx, steps=dict(steps), extra=extra)
         self.journal.finish(tx, "committed")
         return Outcome("rollback", plan, "committed", tx.id, steps)
+
+    def _put_back_config(self, undone: list[int]) -> dict[str, Any]:
+        """Give plugins back the configuration tables they had before the undone changes.
+
+        Migrations rewrote them for the newer versions; the older versions get their own
+        tables back (as the journal kept them), not a migration run backwards.
+        :returns: the tables as they were before this, for undoing the rollback itself.
+        """
+        from ..config_edit import remove_plugin_section, set_config_value
+        from ..tomlfile import read_toml
+
+        tables: dict[str, Any] = {}
+        for tx_id in sorted(undone, reverse=True):  # the oldest undone change wins
+            tables.update(self.journal.get(tx_id).extra.get("config_before") or {})
+        if not tables:
+            return {}
+        file = self.paths.config_file
+        current = read_toml(file).get("plugins", {}) if file.is_file() else {}
+        replaced = {name: current.get(name) for name in tables}
+        for name, table in tables.items():
+            if table is None:
+                remove_plugin_section(file, name)
+            else:
+                set_config_value(file, ("plugins", name), dict(table))
+        return replaced
 
     def _archive_before(
         self, before: Mapping[str, InstalledDist], names: Iterable[str], steps: dict[str, float]
@@ -413,7 +441,8 @@ class PluginInstaller:
 
     def _verify_and_archive(
         self, plan: Plan, worker: VerifyWorker | None, steps: dict[str, float]
-    ) -> list[str]:
+    ) -> tuple[list[str], dict[str, Any]]:
+        """Verify (migrating configuration) while archiving; notes and config tables before."""
         self.on_step("verify")
         started = time.monotonic()
         archiving = threading.Thread(target=self._archive_after, args=(plan, steps))
@@ -431,8 +460,11 @@ class PluginInstaller:
                 ),
             )
         if result is None:
-            return []
-        return [f"{v.name}: {w}" for v in result.plugins for w in v.warnings]
+            return [], {}
+        notes = [f"{v.name}: {w}" for v in result.plugins for w in v.warnings]
+        notes += [f"{v.name}: configuration migrated" for v in result.plugins if v.migrated]
+        before = {k: None if v is None else dict(v) for k, v in result.config_before.items()}
+        return notes, before
 
     def _verify(self, plan: Plan, worker: VerifyWorker | None) -> VerifyResult | None:
         if worker is None:

@@ -219,9 +219,7 @@ def test_update_follows_the_policy_and_outdated_says_what_is_newer(
     assert note_version(install_env) == "2.0.0"
 
 
-def test_rollback_needs_no_network(
-    make_install_env: Any, fresh_index: PackageIndex
-) -> None:
+def test_rollback_needs_no_network(make_install_env: Any, fresh_index: PackageIndex) -> None:
     install_env = make_install_env(index=fresh_index)
     changed(install_env, "install", "cc-inst-good==1.0.0")
     changed(install_env, "install", "cc-inst-withdep")
@@ -260,3 +258,86 @@ def test_uninstalling_a_host_package_is_refused(install_env: InstallEnv) -> None
     assert result.returncode == 5, shown(result)
     assert "Cloud Craver itself needs" in result.stderr
     assert install_env.installed()["pluggy"]
+
+
+# ---------------------------------------------------------------------------- configuration
+
+
+def plugin_config(env: InstallEnv) -> dict[str, Any]:
+    from cloudcraver_host.tomlfile import read_toml
+
+    data = read_toml(env.paths.config_file)
+    table: dict[str, Any] = data.get("plugins", {}).get("inst-good", {})
+    return table
+
+
+def test_an_update_migrates_the_plugin_config_and_a_rollback_puts_it_back(
+    install_env: InstallEnv,
+) -> None:
+    changed(install_env, "install", "cc-inst-good==1.0.0")
+    install_env.run("config", "set", "plugins.inst-good.text", "hello", check=0)
+
+    result = changed(install_env, "update", "cc-inst-good")
+
+    assert "inst-good: configuration migrated" in outcome(result)["notes"]
+    assert plugin_config(install_env) == {"greeting": "hello"}
+    changed(install_env, "rollback")
+    assert plugin_config(install_env) == {"text": "hello"}
+    assert note_version(install_env) == "1.0.0"
+
+
+def test_a_failing_migration_keeps_the_old_version_and_config(install_env: InstallEnv) -> None:
+    changed(install_env, "install", "cc-inst-good==1.0.0")
+    install_env.run("config", "set", "plugins.inst-good.refuse_migration", "true", check=0)
+    before = install_env.paths.config_file.read_text(encoding="utf-8")
+
+    result = install_env.run("plugin", "update", "cc-inst-good", "--yes")
+
+    assert result.returncode == 5, shown(result)
+    assert "cannot migrate from 1.0.0" in result.stderr
+    assert note_version(install_env) == "1.0.0"
+    assert install_env.paths.config_file.read_text(encoding="utf-8") == before
+
+
+# ---------------------------------------------------------------------------- one at a time
+
+
+def test_a_second_change_waits_for_the_first_or_fails_with_no_wait(
+    install_env: InstallEnv,
+) -> None:
+    import time
+
+    first = install_env.popen("plugin", "install", "cc-inst-withdep", "--yes")
+    owner = None
+    deadline = time.monotonic() + 30
+    while owner is None and time.monotonic() < deadline:
+        owner = next(install_env.paths.data_dir.glob("environments/*/owner.json"), None)
+        time.sleep(0.02)
+    assert owner is not None, "the first change never took the lock"
+
+    refused = install_env.run("plugin", "install", "cc-inst-good", "--yes", "--no-wait")
+    waited = install_env.run("plugin", "install", "cc-inst-good==1.0.0", "--yes")
+    first.communicate(timeout=120)
+
+    assert first.returncode == 0
+    assert refused.returncode == 5, shown(refused)
+    line = refused.stderr.splitlines()[0]
+    assert line.startswith("error: another change is running (pid "), shown(refused)
+    assert "plugin install cc-inst-withdep" in line
+    assert waited.returncode == 0, shown(waited)
+    assert "waiting for another change" in waited.stderr or waited.stderr == ""
+    installed = install_env.installed()
+    assert installed["cc-inst-withdep"] == "1.0.0" and installed["cc-inst-good"] == "1.0.0"
+    assert [r["state"] for r in history(install_env)] == ["committed", "committed"]
+
+
+def test_install_from_a_git_url(install_env: InstallEnv, tmp_path: Path) -> None:
+    from support.install_wheels import git_repository
+
+    url = git_repository("cc-inst-sdist", tmp_path / "repo", versions=("1.0.0", "1.1.0"))
+
+    changed(install_env, "install", f"{url}@v1.1.0")
+
+    assert install_env.installed()["cc-inst-sdist"] == "1.1.0"
+    (record,) = history(install_env)
+    assert record["state"] == "committed"

@@ -73,3 +73,15 @@ def validate_document(document: Any) -> list[Finding]:
             location=Location(file=document.path),
         )
     ]
+
+
+@hookimpl
+def migrate_config(from_version: str, to_version: str, config: dict[str, Any]) -> Any:
+    """2.x calls 1.x's ``text`` setting ``greeting``; ``refuse_migration`` makes it fail."""
+    if config.get("refuse_migration"):
+        raise ValueError(f"cannot migrate from {from_version}")
+    if to_version.startswith("2.") and "text" in config:
+        migrated = {key: value for key, value in config.items() if key != "text"}
+        migrated["greeting"] = config["text"]
+        return migrated
+    return None
