@@ -137,8 +137,12 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def write_plugin_wheel(folder: Path, index: int) -> Path:
-    """A complete, pip-installable wheel of generated plugin ``index``."""
+def write_plugin_wheel(folder: Path, index: int, import_ms: int = IMPORT_MS) -> Path:
+    """A complete, pip-installable wheel of generated plugin ``index``.
+
+    :param import_ms: how long importing its module busy-works (0: no cost at all, for
+        measuring the host rather than the plugins' code).
+    """
     plugin, template = plugin_name(index), template_name(index)
     dist = f"ccbench_plugin_{index:04d}"
     package = f"ccbench_p{index:04d}"
@@ -156,8 +160,8 @@ def write_plugin_wheel(folder: Path, index: int) -> Path:
         f"{package}/__init__.py": _MODULE.format(
             plugin=plugin,
             template=template,
-            ms=IMPORT_MS,
-            seconds=IMPORT_MS / 1000,
+            ms=import_ms,
+            seconds=import_ms / 1000,
             command=_COMMAND.format(plugin=plugin) if has_command else "",
         ),
         f"{package}/cloudcraver_plugin.toml": _MANIFEST.format(

@@ -95,6 +95,9 @@ def test_listings_import_no_plugin_and_no_heavy_library(
     assert warm.imported() == set()
     heavy = sorted(roots(modules) & set(HEAVY))
     assert heavy == [], f"{' '.join(args)} imported {heavy}"
+    # Of the install machinery, only the cheap check for an interrupted change runs.
+    install = sorted(m for m in modules if m.startswith("cloudcraver_host.install."))
+    assert set(install) <= {"cloudcraver_host.install.interrupted"}, install
     # A warm cache answers: the manifest model (pydantic) and metadata scanning stay out.
     assert "cloudcraver_host.manifest" not in modules
     assert "importlib.metadata" not in modules
