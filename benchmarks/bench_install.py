@@ -188,42 +188,51 @@ def report(
     loads: tuple[tuple[float, float, float], tuple[float, float, float]],
     check: bool,
 ) -> None:
-    print(
-        f"\nInstalling {PLUGINS} plugin wheels from a local index (127.0.0.1), warm pip cache,"
-        " whole-process wall time, sides alternating run by run"
-    )
-    print(f"{'run':>4}  {'pip install':>11}  {'cloudcraver':>11}  {'ratio':>6}")
-    for number, (p, c) in enumerate(zip(pip_times, cc_times, strict=True), 1):
-        print(f"{number:>4}  {p:>9.2f} s  {c:>9.2f} s  {c / p:>6.2f}")
-    pip_median, cc_median = statistics.median(pip_times), statistics.median(cc_times)
-    ratio = cc_median / pip_median
-    print(f"{'med':>4}  {pip_median:>9.2f} s  {cc_median:>9.2f} s  {ratio:>6.2f}")
-
     for row in steps:
         row["other"] = row["total"] - sum(row.get(k, 0.0) for k in SERIAL_STEPS)
-    labels = {
-        "plan": "plan: pip install --dry-run --report (+ pip --version)",
-        "archive": "archive: a wheel of each installed plugin (beside verify)",
-        "apply": "apply: pip install --no-deps of the planned versions",
-        "verify": "verify: a worker process loads and checks the plugins",
-        "other": "other: process start, lock, snapshot, journal",
-        "total": "total (whole process)",
-    }
-    print(f"\nWhere cloudcraver's time goes (median of each step over {len(steps)} runs)")
-    for key in (*STEPS, "other", "total"):
-        values = [row.get(key, 0.0) for row in steps]
-        median = statistics.median(values)
-        share = f"{100 * median / cc_median:>5.0f}%" if key != "total" else ""
-        print(f"  {labels[key]:<58} {median:>6.2f} s {share}")
-    extra = cc_median - pip_median
-    pip_twice = statistics.median(r.get("plan", 0.0) + r.get("apply", 0.0) for r in steps)
+    columns = (*STEPS, "other")
     print(
-        f"\nExtra over pip: {extra:.2f} s. pip runs twice (plan + apply, "
-        f"{pip_twice:.2f} s, against {pip_median:.2f} s for one pip install); "
-        "verify and other are the host's own."
+        f"\nInstalling {PLUGINS} plugin wheels from a local index (127.0.0.1), warm pip cache,"
+        " whole-process wall time in seconds, sides alternating run by run;"
+        " cloudcraver's steps from its --json result"
     )
     print(
-        f"For scale: one `python -m pip --version` (starting pip, nothing to do) takes "
+        f"{'run':>4} {'pip':>6} {'cloudcraver':>11} {'ratio':>6}  "
+        + " ".join(f"{k:>7}" for k in columns)
+    )
+    for number, (p, row) in enumerate(zip(pip_times, steps, strict=True), 1):
+        c = row["total"]
+        cells = " ".join(f"{row.get(k, 0.0):>7.2f}" for k in columns)
+        print(f"{number:>4} {p:>6.2f} {c:>11.2f} {c / p:>6.2f}  {cells}")
+    pip_median, cc_median = statistics.median(pip_times), statistics.median(cc_times)
+    ratio = cc_median / pip_median
+    medians = {k: statistics.median(row.get(k, 0.0) for row in steps) for k in columns}
+    cells = " ".join(f"{medians[k]:>7.2f}" for k in columns)
+    print(f"{'med':>4} {pip_median:>6.2f} {cc_median:>11.2f} {ratio:>6.2f}  {cells}")
+
+    labels = {
+        "plan": "plan: pip --version, then pip install --dry-run --report",
+        "archive": "archive: a wheel of each plugin installed (during verify)",
+        "apply": "apply: pip install --no-deps of the planned versions",
+        "verify": "verify: the worker checks the plugins, archive joined",
+        "other": "other: process start, lock, snapshot, journal",
+    }
+    print(f"\nWhere cloudcraver's time goes (medians over {len(steps)} runs)")
+    for key in columns:
+        share = 100 * medians[key] / cc_median
+        print(f"  {labels[key]:<60} {medians[key]:>6.2f} s {share:>4.0f}%")
+    print(f"  {'total, whole process':<60} {cc_median:>6.2f} s")
+    print(f"  {'plain pip install, whole process':<60} {pip_median:>6.2f} s")
+    pip_twice = statistics.median(r.get("plan", 0.0) + r.get("apply", 0.0) for r in steps)
+    print(f"\nExtra over pip: {cc_median - pip_median:.2f} s, of which (medians)")
+    print(
+        f"  pip's work done twice: plan + apply {pip_twice:.2f} s against one pip install:"
+        f" +{pip_twice - pip_median:.2f} s"
+    )
+    print(f"  verify (and archive beside it): +{medians['verify']:.2f} s")
+    print(f"  other: +{medians['other']:.2f} s")
+    print(
+        f"For scale: `python -m pip --version` (starting pip, nothing to do) takes "
         f"{statistics.median(version_times):.2f} s; cloudcraver starts pip 3 times, pip once."
     )
     (b1, b5, _), (a1, a5, _) = loads
