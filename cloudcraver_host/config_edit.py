@@ -17,7 +17,7 @@ from .config import set_path
 from .errors import ConfigError
 from .tomlfile import dumps, loads, locked_update_text
 
-__all__ = ["set_config_value"]
+__all__ = ["edit_config_text", "set_config_value"]
 
 _HEADER = re.compile(r"^\s*\[(?!\[)(?P<name>[^\]]+)\]\s*(#.*)?$")
 
@@ -66,17 +66,23 @@ def _nest(path: Sequence[str], leaf: dict[str, Any]) -> dict[str, Any]:
     return leaf
 
 
+def edit_config_text(
+    text: str, path: Sequence[str], value: Any, *, source: str = "configuration"
+) -> str:
+    """``text`` with ``path`` set to ``value``: edited in place, or written anew if it must be.
+
+    :param source: names the file in the error raised if ``text`` is not valid TOML.
+    """
+    wanted = set_path(loads(text, source=source) if text.strip() else {}, path, value)
+    candidate = _edit_text(text, path, value)
+    try:
+        if loads(candidate, source=source) == wanted:
+            return candidate
+    except ConfigError:  # the text edit produced invalid TOML: rewrite instead
+        pass
+    return dumps(wanted)
+
+
 def set_config_value(file: Path, path: Sequence[str], value: Any) -> None:
     """Set ``path`` (a key path such as ``("plugins", "policy", "x")``) to ``value`` in ``file``."""
-
-    def update(text: str) -> str:
-        wanted = set_path(loads(text, source=str(file)) if text.strip() else {}, path, value)
-        candidate = _edit_text(text, path, value)
-        try:
-            if loads(candidate, source=str(file)) == wanted:
-                return candidate
-        except ConfigError:  # the text edit produced invalid TOML: rewrite instead
-            pass
-        return dumps(wanted)
-
-    locked_update_text(file, update)
+    locked_update_text(file, lambda text: edit_config_text(text, path, value, source=str(file)))

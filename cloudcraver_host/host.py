@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PluginHost"]
 
-_PER_PLUGIN_ONLY = frozenset({"activate", "deactivate", "config_model"})
+_PER_PLUGIN_ONLY = frozenset({"activate", "deactivate", "config_model", "migrate_config"})
 _LOADED = (PluginStatus.LOADED, PluginStatus.ACTIVATED)
 
 

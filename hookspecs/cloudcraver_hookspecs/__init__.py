@@ -63,7 +63,7 @@ def __getattr__(name: str) -> Any:
 
 
 #: The version of this contract (the hook specifications and the exchanged types).
-CONTRACT_VERSION = "1.0.0"
+CONTRACT_VERSION = "1.1.0"
 
 #: The entry-point group a plugin distribution registers its plugin object under.
 ENTRY_POINT_GROUP = "cloudcraver"

@@ -37,6 +37,7 @@ __all__ = [
     "contribute_commands",
     "contribute_templates",
     "deactivate",
+    "migrate_config",
     "parse_document",
     "render_template",
     "validate_document",
@@ -166,5 +167,30 @@ def contribute_commands() -> Sequence[CommandContribution]:
     :returns: a sequence of :class:`~cloudcraver_hookspecs.CommandContribution`.
     :firstresult: no
     :called: broadcast
+    :async: no
+    """
+
+
+@hookspec(firstresult=True)
+def migrate_config(
+    from_version: str, to_version: str, config: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Rewrite the plugin's configuration for a new version of the plugin.
+
+    Added in contract 1.1.0. When ``cloudcraver plugin install`` or ``update`` changes the
+    plugin's version, the host calls the new version's implementation once, in a separate
+    verification process, before the change is committed. Only the changed plugin's own
+    implementation is called, never another plugin's. The host writes the result into the
+    user's configuration file under ``[plugins.NAME]`` (atomically, under the file's lock).
+    Raising fails the change: the host restores the previously installed version and
+    leaves the configuration as it was.
+
+    :param from_version: the version installed before the change (``""`` for a new install).
+    :param to_version: the version now installed (this code's version).
+    :param config: a copy of the plugin's table in the user's configuration file, as
+        written there (``${VAR}`` references not resolved); ``{}`` when there is none.
+    :returns: a ``dict`` that replaces the plugin's table, or ``None`` to keep it as it is.
+    :firstresult: yes
+    :called: per plugin, on the plugin whose version changed
     :async: no
     """
