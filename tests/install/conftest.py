@@ -132,9 +132,12 @@ def make_venv(root: Path) -> Venv:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", root], check=True)
     venv = Venv(root)
     outer = sysconfig.get_paths()["purelib"]
-    # A .pth line appends the outer site-packages after the venv's own: pip, pluggy and the
-    # host come from there, and whatever pip installs into the venv shadows nothing outside.
-    (venv.site_packages / "zz_outer.pth").write_text(outer + "\n", encoding="utf-8")
+    # The outer site-packages goes after the venv's own: pip, pluggy and the host come from
+    # there, and whatever pip installs into the venv shadows nothing outside. addsitedir (an
+    # `import` line) also runs the outer .pth files: the editable Cloud Craver checkout.
+    (venv.site_packages / "zz_outer.pth").write_text(
+        f"import site; site.addsitedir({outer!r})\n", encoding="utf-8"
+    )
     return venv
 
 

@@ -1,0 +1,125 @@
+"""transaction.py: whole changes with real pip, real verification, restore and recovery."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cloudcraver_host.errors import ChangeError
+from cloudcraver_host.install.environment import snapshot
+from cloudcraver_host.install.pip import PipRunner
+from cloudcraver_host.install.transaction import PluginInstaller
+
+from .conftest import Venv, make_wheel
+
+GOOD = (
+    "from cloudcraver_hookspecs import hookimpl\n\n"
+    "@hookimpl\ndef validate_document(document):\n    return []\n"
+)
+
+
+def plugin_wheel(folder: Path, version: str, code: str = GOOD, dep: str = "cc-helper") -> Path:
+    return make_wheel(
+        folder,
+        "cc-good",
+        version,
+        requires=("cloudcraver-hookspecs>=1.0,<2", dep),
+        files={"cc_good/__init__.py": code},
+        entry_points="[cloudcraver]\ngood = cc_good\n",
+    )
+
+
+@pytest.fixture
+def installer(tmp_path: Path, runner: PipRunner) -> PluginInstaller:
+    env = dict(runner.env or {}, CLOUDCRAVER_HOME=str(tmp_path / "home"))
+    return PluginInstaller(tmp_path / "data", PipRunner(runner.python, env=env, timeout=120))
+
+
+def versions(venv: Venv, *names: str) -> dict[str, str | None]:
+    snap = snapshot(venv.python)
+    return {n: snap[n].version if n in snap else None for n in names}
+
+
+def test_install_verify_fail_restore_update_rollback_uninstall(
+    venv: Venv, wheel_dir: Path, installer: PluginInstaller
+) -> None:
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0")
+    done = installer.install(["cc-good"], argv=["install", "cc-good"])
+    assert done.state == "committed" and done.error is None
+    assert {"plan", "archive", "apply", "verify"} <= set(done.steps)
+    assert versions(venv, "cc-good", "cc-helper") == {"cc-good": "1.0", "cc-helper": "1.0"}
+    v1 = snapshot(venv.python)["cc-good"]
+
+    # 1.1 cannot be imported: verification fails and 1.0 comes back, byte for byte.
+    plugin_wheel(wheel_dir, "1.1", code="raise ImportError('broken on purpose')\n")
+    with pytest.raises(ChangeError, match=r"verification failed: .*broken on purpose.*restored"):
+        installer.install(["cc-good==1.1"])
+    assert snapshot(venv.python)["cc-good"].files_hash == v1.files_hash
+
+    # A good 2.0 with a new dependency; then rolled back offline (the wheels are gone).
+    make_wheel(wheel_dir, "cc-helper2", "1.0")
+    plugin_wheel(wheel_dir, "2.0", dep="cc-helper2")
+    assert installer.install(["cc-good"], upgrade=True).state == "committed"
+    assert versions(venv, "cc-good", "cc-helper2") == {"cc-good": "2.0", "cc-helper2": "1.0"}
+    shutil.rmtree(wheel_dir)
+    wheel_dir.mkdir()
+    back = installer.rollback()
+    assert back.state == "committed"
+    assert versions(venv, "cc-good", "cc-helper2") == {"cc-good": "1.0", "cc-helper2": None}
+    assert snapshot(venv.python)["cc-good"].files_hash == v1.files_hash
+
+    # Uninstall takes its own dependency along, never the host's; rollback brings both back.
+    gone = installer.uninstall(["cc-good"])
+    assert [c.name for c in gone.plan.changes] == ["cc-good", "cc-helper"]
+    assert versions(venv, "cc-good", "cc-helper", "pluggy")["cc-good"] is None
+    assert snapshot(venv.python)["pluggy"]
+    installer.rollback()
+    assert versions(venv, "cc-good", "cc-helper") == {"cc-good": "1.0", "cc-helper": "1.0"}
+
+    states = [(tx.command, tx.state) for tx in installer.history()]
+    assert states == [
+        ("install", "committed"),
+        ("install", "restored"),
+        ("update", "committed"),
+        ("rollback to 2", "committed"),
+        ("uninstall", "committed"),
+        ("rollback to 4", "committed"),
+    ]
+
+
+def test_dry_run_changes_nothing(venv: Venv, wheel_dir: Path, installer: PluginInstaller) -> None:
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0")
+    outcome = installer.install(["cc-good"], dry_run=True)
+    assert outcome.state == "planned" and outcome.transaction is None
+    assert [c.name for c in outcome.plan.changes] == ["cc-good", "cc-helper"]
+    assert versions(venv, "cc-good")["cc-good"] is None and installer.history() == []
+
+
+def test_recover_puts_back_an_interrupted_change(
+    venv: Venv, wheel_dir: Path, installer: PluginInstaller, runner: PipRunner
+) -> None:
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0")
+    installer.install(["cc-good"])
+    before = snapshot(venv.python)
+    # As if killed after pip replaced cc-good: the record is active, the files are new.
+    names = ["cc-good", "cc-helper"]
+    archived = installer._archive_before(names, before)
+    tx = installer.journal.begin("install", [], archived, {}, [])
+    installer.journal.update(tx, state="applying")
+    plugin_wheel(wheel_dir, "3.0")
+    assert runner.run(["install", "-q", "--no-deps", "cc-good==3.0"]).ok
+    runner.run(["uninstall", "-y", "-q", "cc-helper"])
+    assert installer.interrupted() is not None
+    with pytest.raises(ChangeError, match="was interrupted; run `cloudcraver plugin recover`"):
+        installer.install(["cc-helper"])
+    outcome = installer.recover()
+    assert outcome is not None and outcome.state == "recovered"
+    after = snapshot(venv.python)
+    assert {n: after[n].files_hash for n in names} == {n: before[n].files_hash for n in names}
+    assert installer.interrupted() is None and installer.recover() is None
+    assert installer.history()[-1].state == "recovered"
