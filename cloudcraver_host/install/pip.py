@@ -127,7 +127,26 @@ class PipRunner:
     def version(self) -> tuple[int, ...]:
         """The version of pip in this environment, as numbers (``(23, 2, 1)``)."""
         if self._version is None:
-            result = self.run(["--version"])
+            # Importing pip's top module only: `pip --version` loads its whole CLI (~1 s).
+            started = time.monotonic()
+            try:
+                proc = subprocess.run(
+                    [str(self.python), "-c", "import pip; print('pip', pip.__version__)"],
+                    capture_output=True,
+                    text=True,
+                    env=self.env,
+                    check=False,
+                    timeout=self.timeout,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ChangeError(f"cannot run {self.python}: {exc}") from exc
+            result = PipResult(
+                argv=tuple(proc.args),
+                returncode=proc.returncode,
+                stdout=proc.stdout,
+                stderr=proc.stderr,
+                seconds=time.monotonic() - started,
+            )
             match = re.match(r"pip (\d+(?:\.\d+)*)", result.stdout)
             if not result.ok or match is None:
                 raise ChangeError(

@@ -61,6 +61,8 @@ def test_too_old_pip_is_named(runner: PipRunner) -> None:
 def test_missing_interpreter_is_a_change_error(tmp_path: Path) -> None:
     with pytest.raises(ChangeError, match="does not exist"):
         PipRunner(tmp_path / "nope" / "python").run(["--version"])
+    with pytest.raises(ChangeError, match="cannot run"):
+        PipRunner(tmp_path / "nope" / "python").version()
 
 
 def test_lock_fd_is_inherited_by_pip(tmp_path: Path) -> None:
