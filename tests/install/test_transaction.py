@@ -123,3 +123,34 @@ def test_recover_puts_back_an_interrupted_change(
     assert {n: after[n].files_hash for n in names} == {n: before[n].files_hash for n in names}
     assert installer.interrupted() is None and installer.recover() is None
     assert installer.history()[-1].state == "recovered"
+
+
+class FailingApply(PipRunner):
+    """Real pip, but the apply step reports failure after pip changed the environment."""
+
+    def run(self, args, *, lock_fd=None):  # type: ignore[no-untyped-def]
+        result = super().run(args, lock_fd=lock_fd)
+        if list(args)[:3] == ["install", "--no-deps", "--force-reinstall"]:
+            return type(result)(result.argv, 1, "", "ERROR: injected failure\n", result.seconds)
+        return result
+
+
+def test_pip_failing_midway_restores_the_before_set(
+    tmp_path: Path, venv: Venv, wheel_dir: Path, installer: PluginInstaller
+) -> None:
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0")
+    installer.install(["cc-good"])
+    before = snapshot(venv.python)
+    make_wheel(wheel_dir, "cc-helper2", "1.0")
+    plugin_wheel(wheel_dir, "2.0", dep="cc-helper2")
+    failing = PluginInstaller(
+        tmp_path / "data", FailingApply(installer.runner.python, env=installer.runner.env)
+    )
+    with pytest.raises(ChangeError, match=r"^pip failed to install .*restored") as info:
+        failing.install(["cc-good==2.0"])
+    assert info.value.details == "ERROR: injected failure"
+    after = snapshot(venv.python)
+    assert "cc-helper2" not in after  # added by the failed change: removed again
+    assert after["cc-good"].files_hash == before["cc-good"].files_hash
+    assert installer.history()[-1].state == "restored"
