@@ -142,7 +142,7 @@ def plan_install(
     specs: Sequence[str],
     *,
     constraints: Mapping[str, str],
-    installed: Mapping[str, InstalledDist],
+    installed: Mapping[str, InstalledDist] | None = None,
     editable: bool = False,
     upgrade: bool = False,
     force_reinstall: bool = False,
@@ -156,7 +156,8 @@ def plan_install(
     :param specs: requirements, wheel or sdist paths, folders, VCS URLs (as pip takes them).
     :param constraints: ``{name: version}`` pinned with ``==`` (the host's pins,
         :func:`~cloudcraver_host.install.environment.host_pins`).
-    :param installed: the environment's snapshot, to classify each change.
+    :param installed: the environment's snapshot, to classify each change (default: taken
+        now, from ``runner.python``).
     :param editable: install every spec in editable mode (``-e``).
     :param upgrade: ``--upgrade`` (only what is named: pip's ``only-if-needed`` strategy).
     :param force_reinstall: ``--force-reinstall``.
@@ -189,6 +190,10 @@ def plan_install(
                 details=error_block(result),
             )
         report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
+    if installed is None:
+        from .environment import snapshot
+
+        installed = snapshot(runner.python)
     changes = _changes_from_report(report, installed, plugins)
     plan = Plan(
         command=command,

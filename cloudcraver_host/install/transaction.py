@@ -52,6 +52,7 @@ class Outcome:
     :param transaction: the journal record's id, when one was written.
     :param steps: seconds per step (``plan``, ``archive``, ``apply``, ``verify``, ...).
     :param error: why the change was undone, if it was.
+    :param warnings: what did not go as it should without undoing the change.
     """
 
     plan: Plan
@@ -59,6 +60,7 @@ class Outcome:
     transaction: int | None = None
     steps: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form for ``--json`` output."""
@@ -68,6 +70,7 @@ class Outcome:
             "transaction": self.transaction,
             "steps": {k: round(v, 4) for k, v in self.steps.items()},
             "error": self.error,
+            "warnings": list(self.warnings),
         }
 
 
@@ -310,7 +313,10 @@ class PluginInstaller:
                 self._pip_apply(plan, lock_fd)
             steps["apply"] = time.monotonic() - started
             tx = self.journal.update(tx, state="verifying", steps=dict(steps))
-            self._verify(plan, steps)
+            config_before = self._verify(plan, steps)
+            if config_before:
+                # What migrations rewrote, as it was: kept for whoever undoes this change.
+                tx = self.journal.update(tx, extra={**tx.extra, "config_before": config_before})
         except ChangeError as exc:
             error = str(exc)
             started = time.monotonic()
@@ -332,12 +338,19 @@ class PluginInstaller:
             ) from exc
         started = time.monotonic()
         now = snapshot(self.runner.python)
-        after = self._archive_before([n for n in names if n in now], now)
+        warnings: list[str] = []
+        try:
+            after = self._archive_before([n for n in names if n in now], now)
+        except ChangeError as exc:
+            # The change itself succeeded and is verified: keep it. Only a later rollback
+            # to this set could need the network.
+            warnings.append(f"not archived ({exc}); rolling back to this set may need pip")
+            after = {n: _entry(now[n]) for n in names if n in now}
         after.update({n: _entry(None) for n in names if n not in now})
         steps["archive"] += time.monotonic() - started
         tx = self.journal.update(tx, after=after, steps=dict(steps))
         self.journal.finish(tx, "committed")
-        return Outcome(plan, "committed", tx.id, steps=steps)
+        return Outcome(plan, "committed", tx.id, steps=steps, warnings=tuple(warnings))
 
     def _pip(self, args: Sequence[str], lock_fd: int, what: str) -> None:
         result = self.runner.run(args, lock_fd=lock_fd)
@@ -366,10 +379,11 @@ class PluginInstaller:
                 f"install {', '.join(c.describe() for c in plan.changes)}",
             )
 
-    def _verify(self, plan: Plan, steps: dict[str, float]) -> None:
+    def _verify(self, plan: Plan, steps: dict[str, float]) -> dict[str, Any]:
+        """Verify the plan's new or changed plugins; return the config tables migrations changed."""
         plugins = [c for c in plan.changes if c.is_plugin and c.action != "remove"]
         if not self.verify or not plugins:
-            return
+            return {}
         from .verify import Migration, VerifyRequest, VerifyWorker
 
         started = time.monotonic()
@@ -390,6 +404,7 @@ class PluginInstaller:
                 f"verification failed: {result.summary()}",
                 details=json.dumps(result.to_json(), indent=2),
             )
+        return {k: None if v is None else dict(v) for k, v in result.config_before.items()}
 
     def _restore(
         self,
