@@ -29,6 +29,7 @@ __all__ = [
     "files_hash",
     "host_pins",
     "host_requirements",
+    "plugin_distributions",
     "read_record",
     "snapshot",
 ]
@@ -300,3 +301,28 @@ def host_pins(installed: Mapping[str, InstalledDist] | None = None) -> dict[str,
     """``{name: installed version}`` for :func:`host_requirements`: what no plugin may change."""
     installed = snapshot() if installed is None else installed
     return {name: installed[name].version for name in host_requirements(installed)}
+
+
+def plugin_distributions(installed: Mapping[str, InstalledDist]) -> list[str]:
+    """Canonical names of the installed distributions providing Cloud Craver plugins.
+
+    Those with an entry point in the ``cloudcraver`` group (read from ``entry_points.txt``,
+    nothing imported); the host's own distributions are not counted: no plugin change
+    may touch them.
+    """
+    from configparser import ConfigParser, Error
+
+    from cloudcraver_hookspecs import ENTRY_POINT_GROUP
+
+    names = []
+    for name, dist in sorted(installed.items()):
+        if name in HOST_DISTRIBUTIONS:
+            continue
+        parser = ConfigParser(delimiters=("=",), interpolation=None)
+        try:
+            parser.read_string((dist.dist_info / "entry_points.txt").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, Error):
+            continue
+        if parser.has_section(ENTRY_POINT_GROUP) and parser.options(ENTRY_POINT_GROUP):
+            names.append(name)
+    return names

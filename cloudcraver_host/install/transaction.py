@@ -32,11 +32,11 @@ from typing import Any
 
 from ..errors import ChangeError
 from .archive import WheelArchive
-from .environment import InstalledDist, host_pins, snapshot
+from .environment import InstalledDist, host_pins, plugin_distributions, snapshot
 from .journal import Journal, Transaction, environment_folder
 from .lock import ChangeLock, Owner
 from .pip import PipRunner, error_block
-from .plan import Change, Plan, plan_install, plan_uninstall
+from .plan import Change, Plan, plan_install, plan_uninstall, policy_spec
 from .repack import repack
 
 __all__ = ["Outcome", "PluginInstaller"]
@@ -157,6 +157,82 @@ class PluginInstaller:
             if dry_run or plan.is_empty:
                 return Outcome(plan, "planned", steps=steps)
             return self._apply(plan, installed, argv, steps, lock.fileno())
+
+    def update(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        policies: Mapping[str, str] | None = None,
+        default_policy: str = "major",
+        dry_run: bool = False,
+        argv: Sequence[str] = (),
+    ) -> Outcome:
+        """Update ``names`` (default: every installed plugin) within their update policies.
+
+        :param policies: ``{plugin distribution: pinned|patch|minor|major}``; others get
+            ``default_policy``. Newer versions must fit the host's pins, the contract
+            distribution among them: an update never leaves the host's contract.
+        """
+        with self._lock() as lock:
+            self._refuse_if_interrupted()
+            started = time.monotonic()
+            installed = snapshot(self.runner.python)
+            specs = self._update_specs(installed, names, policies or {}, default_policy)
+            if not specs:
+                plan = Plan(command="update", specs=(), changes=())
+                return Outcome(plan, "planned", steps={"plan": time.monotonic() - started})
+            plan = plan_install(
+                self.runner,
+                specs,
+                constraints=host_pins(installed),
+                installed=installed,
+                upgrade=True,
+                plugins=plugin_distributions(installed),
+                command="update",
+                lock_fd=lock.fileno(),
+            )
+            steps = {"plan": time.monotonic() - started}
+            if dry_run or plan.is_empty:
+                return Outcome(plan, "planned", steps=steps)
+            return self._apply(plan, installed, argv, steps, lock.fileno())
+
+    def outdated(
+        self, *, policies: Mapping[str, str] | None = None, default_policy: str = "major"
+    ) -> list[Change]:
+        """The plugin updates :meth:`update` would make now (a dry run; nothing changes)."""
+        plan = self.update(policies=policies, default_policy=default_policy, dry_run=True).plan
+        return [c for c in plan.changes if c.is_plugin and c.action == "upgrade"]
+
+    @staticmethod
+    def _update_specs(
+        installed: Mapping[str, InstalledDist],
+        names: Sequence[str] | None,
+        policies: Mapping[str, str],
+        default_policy: str,
+    ) -> list[str]:
+        from packaging.utils import canonicalize_name
+
+        plugins = plugin_distributions(installed)
+        if names is None:
+            # A checkout (editable or from a folder) or a VCS install is the user's own
+            # source: updating it from an index would replace it, so only named ones are.
+            chosen = [
+                n
+                for n in plugins
+                if not {"dir_info", "vcs_info"} & set(installed[n].direct_url or {})
+            ]
+        else:
+            chosen = [str(canonicalize_name(n)) for n in names]
+            unknown = [n for n in chosen if n not in plugins]
+            if unknown:
+                raise ChangeError(f"not an installed plugin: {', '.join(unknown)}")
+        wanted = {str(canonicalize_name(k)): v for k, v in policies.items()}
+        specs = []
+        for name in chosen:
+            spec = policy_spec(name, installed[name].version, wanted.get(name, default_policy))
+            if spec is not None:
+                specs.append(spec)
+        return specs
 
     def uninstall(
         self, names: Sequence[str], *, dry_run: bool = False, argv: Sequence[str] = ()

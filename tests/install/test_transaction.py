@@ -154,3 +154,45 @@ def test_pip_failing_midway_restores_the_before_set(
     assert "cc-helper2" not in after  # added by the failed change: removed again
     assert after["cc-good"].files_hash == before["cc-good"].files_hash
     assert installer.history()[-1].state == "restored"
+
+
+def test_update_and_outdated_follow_policies_and_the_contract(
+    venv: Venv, wheel_dir: Path, installer: PluginInstaller
+) -> None:
+    from cloudcraver_host.install.plan import policy_spec
+
+    assert policy_spec("cc-a", "1.2.3", "patch") == "cc-a>=1.2.3,<1.3"
+    assert policy_spec("cc-a", "1.2.3", "minor") == "cc-a>=1.2.3,<2"
+    assert policy_spec("cc-a", "1.2.3", "major") == "cc-a>=1.2.3"
+    assert policy_spec("cc-a", "1.2.3", "pinned") is None
+    with pytest.raises(ChangeError, match="unknown update policy 'sometimes'"):
+        policy_spec("cc-a", "1", "sometimes")
+
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0.0")
+    installer.install(["cc-good==1.0.0"])
+    plugin_wheel(wheel_dir, "1.0.1")
+    plugin_wheel(wheel_dir, "1.1.0")
+    plugin_wheel(wheel_dir, "2.0.0")
+    # 3.0 needs a contract this host does not have: never offered.
+    make_wheel(
+        wheel_dir,
+        "cc-good",
+        "3.0.0",
+        requires=("cloudcraver-hookspecs>=2",),
+        entry_points="[cloudcraver]\ngood = cc_good\n",
+    )
+    make_wheel(wheel_dir, "cloudcraver-hookspecs", "2.0.0")
+
+    def offered(policy: str) -> list[str | None]:
+        return [c.after for c in installer.outdated(policies={"CC_Good": policy})]
+
+    assert offered("patch") == ["1.0.1"]
+    assert offered("minor") == ["1.1.0"]
+    assert offered("pinned") == []
+    assert [c.after for c in installer.outdated()] == ["2.0.0"]  # default: major, in contract
+    done = installer.update(policies={"cc-good": "minor"})
+    assert done.state == "committed"
+    assert versions(venv, "cc-good") == {"cc-good": "1.1.0"}
+    with pytest.raises(ChangeError, match="not an installed plugin: cc-helper"):
+        installer.update(["cc-helper"])
