@@ -105,6 +105,8 @@ class PluginInstaller:
     :param wait: wait for another running change (``--no-wait``: False raises at once).
     :param on_wait: told who holds the lock before waiting for it.
     :param command: the command recorded in the journal and lock owner.
+    :param config_file: the user configuration file plugin migrations rewrite (default: the
+        one ``HostPaths`` names for pip's environment variables, as the verifier sees it).
     """
 
     def __init__(
@@ -116,8 +118,12 @@ class PluginInstaller:
         wait: bool = True,
         on_wait: Callable[[Owner], None] | None = None,
         command: str = "cloudcraver plugin",
+        config_file: Path | None = None,
     ) -> None:
+        from ..paths import HostPaths
+
         self.runner = runner
+        self.config_file = config_file or HostPaths.from_environment(runner.env).config_file
         self.archive = WheelArchive(data_dir / "archive")
         self.folder = environment_folder(data_dir, _prefix_of(runner.python))
         self.journal = Journal(self.folder)
@@ -272,9 +278,15 @@ class PluginInstaller:
                 target.update(tx.before)
             installed = snapshot(self.runner.python)
             plan = self._restore_plan(target, installed, f"rollback to {undo[0].id - 1}")
-            if dry_run or plan.is_empty:
+            if dry_run:
                 return Outcome(plan, "planned")
-            return self._apply(plan, installed, argv, {}, lock.fileno(), target=target)
+            outcome = (
+                self._apply(plan, installed, argv, {}, lock.fileno(), target=target)
+                if not plan.is_empty
+                else Outcome(plan, "planned")
+            )
+            self._restore_config(undo)
+            return outcome
 
     def recover(self) -> Outcome | None:
         """Put back the before-set of an interrupted change; ``None`` if there is none."""
@@ -286,6 +298,7 @@ class PluginInstaller:
             plan = self._restore_plan(tx.before, installed, f"recover {tx.id}")
             started = time.monotonic()
             self._restore(tx.before, installed, lock.fileno())
+            self._restore_config([tx])
             self.journal.finish(tx, "recovered", error=tx.error or "interrupted")
             return Outcome(plan, "recovered", tx.id, steps={"restore": time.monotonic() - started})
 
@@ -335,6 +348,29 @@ class PluginInstaller:
                 before = current.version if current else None
                 changes.append(Change(name, classify(before, want), before, want, True))
         return Plan(command=what, specs=(), changes=tuple(changes))
+
+    def _restore_config(self, undone: Sequence[Transaction]) -> None:
+        """Put back the plugin tables migrations of ``undone`` rewrote (earliest state wins)."""
+        tables: dict[str, Any] = {}
+        for tx in reversed(undone):
+            tables.update(tx.extra.get("config_before") or {})
+        if not tables:
+            return
+        from ..names import normalize_name
+        from ..tomlfile import locked_update
+
+        def update(data: dict[str, Any]) -> dict[str, Any]:
+            plugins = data.setdefault("plugins", {})
+            for name, table in tables.items():
+                # The user may spell the table differently ([plugins.My_Plugin]).
+                key = next((k for k in plugins if normalize_name(k) == name), name)
+                if table is None:
+                    plugins.pop(key, None)
+                else:
+                    plugins[key] = table
+            return data
+
+        locked_update(self.config_file, update)
 
     def _archive_before(
         self, names: Sequence[str], installed: Mapping[str, InstalledDist]

@@ -196,3 +196,30 @@ def test_update_and_outdated_follow_policies_and_the_contract(
     assert versions(venv, "cc-good") == {"cc-good": "1.1.0"}
     with pytest.raises(ChangeError, match="not an installed plugin: cc-helper"):
         installer.update(["cc-helper"])
+
+
+MIGRATING = GOOD + (
+    "\n@hookimpl\ndef migrate_config(from_version, to_version, config):\n"
+    "    return {**config, 'level': 2, 'migrated_from': from_version}\n"
+)
+
+
+def test_config_migrated_on_update_comes_back_on_rollback(
+    tmp_path: Path, venv: Venv, wheel_dir: Path, installer: PluginInstaller
+) -> None:
+    from cloudcraver_host.tomlfile import read_toml
+
+    config = tmp_path / "home" / "config.toml"
+    assert installer.config_file == config
+    config.parent.mkdir(parents=True)
+    config.write_text("[plugins.good]\nlevel = 1\n")
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0")
+    installer.install(["cc-good==1.0"])
+    plugin_wheel(wheel_dir, "2.0", code=MIGRATING)
+    installer.install(["cc-good==2.0"])
+    assert read_toml(config)["plugins"]["good"] == {"level": 2, "migrated_from": "1.0"}
+    assert installer.history()[-1].extra["config_before"] == {"good": {"level": 1}}
+    installer.rollback()
+    assert read_toml(config)["plugins"]["good"] == {"level": 1}
+    assert versions(venv, "cc-good") == {"cc-good": "1.0"}
