@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ChangeError
 from .archive import WheelArchive
@@ -38,6 +38,9 @@ from .lock import ChangeLock, Owner
 from .pip import PipRunner, error_block
 from .plan import Change, Plan, plan_install, plan_uninstall, policy_spec
 from .repack import repack
+
+if TYPE_CHECKING:
+    from .verify import VerifyWorker
 
 __all__ = ["Outcome", "PluginInstaller"]
 
@@ -417,6 +420,7 @@ class PluginInstaller:
         before = self._archive_before(names, installed)
         steps["archive"] = time.monotonic() - started
         tx = self.journal.update(tx, before=before, state="applying", steps=dict(steps))
+        worker = self._start_worker(plan) if target is None else None
         try:
             started = time.monotonic()
             if target is not None:
@@ -425,7 +429,7 @@ class PluginInstaller:
                 self._pip_apply(plan, lock_fd)
             steps["apply"] = time.monotonic() - started
             tx = self.journal.update(tx, state="verifying", steps=dict(steps))
-            config_before = self._verify(plan, steps)
+            config_before = self._verify(plan, steps, worker)
             if config_before:
                 # What migrations rewrote, as it was: kept for whoever undoes this change.
                 tx = self.journal.update(tx, extra={**tx.extra, "config_before": config_before})
@@ -448,6 +452,9 @@ class PluginInstaller:
                 f"{error}; the previous plugins were restored (transaction {tx.id})",
                 details=exc.details,
             ) from exc
+        finally:
+            if worker is not None:
+                worker.close()  # a no-op once it has run; stops it if pip failed first
         started = time.monotonic()
         now = snapshot(self.runner.python)
         warnings: list[str] = []
@@ -491,12 +498,31 @@ class PluginInstaller:
                 f"install {', '.join(c.describe() for c in plan.changes)}",
             )
 
-    def _verify(self, plan: Plan, steps: dict[str, float]) -> dict[str, Any]:
+    def _plugins_to_verify(self, plan: Plan) -> list[Change]:
+        if not self.verify:
+            return []
+        return [c for c in plan.changes if c.is_plugin and c.action != "remove"]
+
+    def _start_worker(self, plan: Plan) -> VerifyWorker | None:
+        """Start the verification worker now, so it loads while pip runs.
+
+        It reads the environment only when it gets its request, after pip is done.
+        """
+        if not self._plugins_to_verify(plan):
+            return None
+        from .verify import VerifyWorker
+
+        # pip's environment: the same user, configuration and CLOUDCRAVER_HOME.
+        return VerifyWorker(self.runner.python, env=self.runner.env)
+
+    def _verify(
+        self, plan: Plan, steps: dict[str, float], worker: VerifyWorker | None
+    ) -> dict[str, Any]:
         """Verify the plan's new or changed plugins; return the config tables migrations changed."""
-        plugins = [c for c in plan.changes if c.is_plugin and c.action != "remove"]
-        if not self.verify or not plugins:
+        plugins = self._plugins_to_verify(plan)
+        if not plugins or worker is None:
             return {}
-        from .verify import Migration, VerifyRequest, VerifyWorker
+        from .verify import Migration, VerifyRequest
 
         started = time.monotonic()
         request = VerifyRequest(
@@ -507,8 +533,7 @@ class PluginInstaller:
                 if c.before is not None and c.before != c.after
             ),
         )
-        # The worker gets pip's environment: the same user, configuration and CLOUDCRAVER_HOME.
-        with VerifyWorker(self.runner.python, env=self.runner.env) as worker:
+        with worker:
             result = worker.run(request)
         steps["verify"] = time.monotonic() - started
         if not result.ok:
