@@ -223,3 +223,37 @@ def test_config_migrated_on_update_comes_back_on_rollback(
     installer.rollback()
     assert read_toml(config)["plugins"]["good"] == {"level": 1}
     assert versions(venv, "cc-good") == {"cc-good": "1.0"}
+
+
+def test_direct_specs_wheel_path_and_editable_checkout(
+    tmp_path: Path, venv: Venv, wheel_dir: Path, installer: PluginInstaller
+) -> None:
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    wheel = plugin_wheel(tmp_path / "elsewhere", "1.0")
+    done = installer.install([str(wheel)])
+    assert done.plan.change("cc-good").download_url == wheel.as_uri()  # type: ignore[union-attr]
+    assert versions(venv, "cc-good") == {"cc-good": "1.0"}
+
+    project = tmp_path / "checkout"
+    (project / "cc_good").mkdir(parents=True)
+    (project / "cc_good" / "__init__.py").write_text(GOOD)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "cc-good"\nversion = "1.5.dev0"\n'
+        'dependencies = ["cloudcraver-hookspecs>=1,<2", "cc-helper"]\n'
+        '[project.entry-points.cloudcraver]\ngood = "cc_good"\n'
+        '[tool.hatch.build.targets.wheel]\ndev-mode-dirs = ["."]\n'
+    )
+    env = dict(installer.runner.env or {}, PIP_NO_BUILD_ISOLATION="0")
+    editing = PluginInstaller(tmp_path / "data", PipRunner(venv.python, env=env))
+    assert editing.install([str(project)], editable=True).state == "committed"
+    dist = snapshot(venv.python)["cc-good"]
+    assert dist.editable and dist.version == "1.5.dev0"
+    # Back to the wheel, then forward to the checkout again, offline, from the archive.
+    editing.rollback()
+    assert not snapshot(venv.python)["cc-good"].editable
+    shutil.rmtree(wheel_dir)
+    wheel_dir.mkdir()
+    editing.rollback()  # undoes the rollback: the editable install returns
+    back = snapshot(venv.python)["cc-good"]
+    assert back.editable and back.files_hash == dist.files_hash
