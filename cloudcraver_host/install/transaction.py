@@ -294,7 +294,10 @@ class PluginInstaller:
     def recover(self) -> Outcome | None:
         """Put back the before-set of an interrupted change; ``None`` if there is none."""
         with self._lock() as lock:
-            tx = self.journal.active()
+            try:
+                tx = self.journal.active()
+            except ValueError as exc:
+                return self._recover_unknown(str(exc), lock.fileno())
             if tx is None:
                 return None
             installed = snapshot(self.runner.python)
@@ -304,6 +307,25 @@ class PluginInstaller:
             self._restore_config([tx])
             self.journal.finish(tx, "recovered", error=tx.error or "interrupted")
             return Outcome(plan, "recovered", tx.id, steps={"restore": time.monotonic() - started})
+
+    def _recover_unknown(self, why: str, lock_fd: int) -> Outcome:
+        """Recover when ``ACTIVE`` names a damaged record.
+
+        What that change did is unknown, so every distribution any committed change touched
+        goes back to its last committed state.
+        """
+        target: dict[str, Mapping[str, Any]] = {}
+        for old in self.journal.history():
+            if old.state == "committed":
+                target.update(old.after)
+        installed = snapshot(self.runner.python)
+        plan = self._restore_plan(target, installed, "recover")
+        # A new record takes over ACTIVE; finishing it clears the damaged one's marker.
+        tx = self.journal.begin("recover", [], {}, target, plan.to_dict()["changes"], why=why)
+        started = time.monotonic()
+        self._restore(target, installed, lock_fd)
+        self.journal.finish(tx, "recovered", error=why)
+        return Outcome(plan, "recovered", tx.id, steps={"restore": time.monotonic() - started})
 
     def history(self) -> list[Transaction]:
         """Every readable transaction of this environment, oldest first."""

@@ -257,3 +257,19 @@ def test_direct_specs_wheel_path_and_editable_checkout(
     editing.rollback()  # undoes the rollback: the editable install returns
     back = snapshot(venv.python)["cc-good"]
     assert back.editable and back.files_hash == dist.files_hash
+
+
+def test_recover_with_a_damaged_active_marker_restores_the_last_committed_set(
+    venv: Venv, wheel_dir: Path, installer: PluginInstaller, runner: PipRunner
+) -> None:
+    make_wheel(wheel_dir, "cc-helper", "1.0")
+    plugin_wheel(wheel_dir, "1.0")
+    installer.install(["cc-good"])
+    good = snapshot(venv.python)["cc-good"].files_hash
+    plugin_wheel(wheel_dir, "9.0")
+    assert runner.run(["install", "-q", "--no-deps", "cc-good==9.0"]).ok
+    installer.journal.active_file.write_text("garbage\n")
+    outcome = installer.recover()
+    assert outcome is not None and outcome.state == "recovered"
+    assert snapshot(venv.python)["cc-good"].files_hash == good
+    assert installer.interrupted() is None and not installer.journal.active_file.exists()
