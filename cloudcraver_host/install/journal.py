@@ -12,7 +12,9 @@ what was intended, and how far the change got. Layout, in the environment's fold
 Records are replaced atomically (temporary file, fsync, rename, fsync of the folder):
 a reader sees the old or the new record, never a mix. ``ACTIVE`` is written after the
 record it names and removed only after the record's final state is durable, so an
-``ACTIVE`` file always names a record that says where the change stopped.
+``ACTIVE`` file always names a record that says where the change stopped. A record left
+in ``planned`` with no ``ACTIVE`` naming it belongs to a process that died before pip
+started: the environment was not touched.
 
 The journal does no locking of its own: every writer holds the environment's
 :class:`~cloudcraver_host.install.lock.ChangeLock`. Readers (``history``, the start-up

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from cloudcraver_hookspecs import CONTRACT_VERSION
 
 from .conftest import Cli
 from .helpers import (
@@ -63,7 +64,7 @@ def test_plugin_list_shows_every_plugin_with_status_and_origin(cc: Cli) -> None:
     assert "failed at load (last run)" in broken and BROKEN_REASON in broken
     future = table_row(result.stdout, "future-contract")
     assert "failed at validate" in future
-    assert ">=2.0,<3" in future and "1.0.0" in future
+    assert ">=2.0,<3" in future and CONTRACT_VERSION in future
     assert_no_traceback(result)
 
 
@@ -124,7 +125,8 @@ def test_plugin_list_json(cc: Cli) -> None:
     future = plugins["future-contract"]
     assert future["status"] == "failed"
     assert future["failure"]["stage"] == "validate"
-    assert ">=2.0,<3" in future["failure"]["reason"] and "1.0.0" in future["failure"]["reason"]
+    assert ">=2.0,<3" in future["failure"]["reason"]
+    assert CONTRACT_VERSION in future["failure"]["reason"]
     assert len([line for line in warning_lines(result) if "broken-import" in line]) == 1
 
 

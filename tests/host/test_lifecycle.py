@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cloudcraver_hookspecs import (
+    CONTRACT_VERSION,
     DocumentSource,
     Finding,
     InfrastructureDocument,
@@ -313,7 +314,7 @@ def test_incompatible_contract_is_refused_before_import(
     info = host.info("future-contract")
     assert info.status is PluginStatus.FAILED
     assert info.failure is not None and info.failure.stage is Stage.VALIDATE
-    assert ">=2.0,<3" in info.failure.reason and "1.0.0" in info.failure.reason
+    assert ">=2.0,<3" in info.failure.reason and CONTRACT_VERSION in info.failure.reason
     assert not (marker_dir / "future-contract.imported").exists()
     with pytest.raises(PluginFailedError, match=r">=2\.0,<3"):
         host.call_plugin("future-contract", "validate_document", document=DOC)

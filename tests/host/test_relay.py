@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from cloudcraver_hookspecs import (
+    CONTRACT_VERSION,
     DocumentSource,
     Finding,
     InfrastructureDocument,
@@ -333,7 +334,9 @@ def test_implementation_of_a_hook_outside_the_contract_is_refused(tmp_path: Path
     host = make_host(tmp_path)
     info = host.register(Unknown(), "unknown-hook")
     assert info.failure is not None and info.failure.stage is Stage.LOAD
-    assert "'render_everything', which is not a hook of contract 1.0.0" in info.failure.reason
+    assert f"'render_everything', which is not a hook of contract {CONTRACT_VERSION}" in (
+        info.failure.reason
+    )
 
 
 def test_wrapper_sees_the_same_results_through_call_each(tmp_path: Path) -> None:
