@@ -12,7 +12,13 @@ from cloudcraver_host.install.environment import snapshot
 from cloudcraver_host.install.pip import PipRunner
 from cloudcraver_host.install.transaction import PluginInstaller
 
-from .conftest import Venv, make_wheel
+from .helpers import (  # the *_fixture names register the fixtures here
+    Venv,
+    make_wheel,
+    runner_fixture,  # noqa: F401
+    venv_fixture,  # noqa: F401
+    wheel_dir_fixture,  # noqa: F401
+)
 
 GOOD = (
     "from cloudcraver_hookspecs import hookimpl\n\n"

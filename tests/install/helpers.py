@@ -1,4 +1,7 @@
-"""Fixtures for the install package: tiny real wheels, real virtualenvs, a clean pip.
+"""Helpers and fixtures for the install package tests: tiny real wheels, real venvs, clean pip.
+
+Not a ``conftest.py`` (the shared install test infrastructure owns that name): test modules
+import the fixtures they use from here.
 
 Wheels are written by hand (a zip with a correct ``WHEEL``, ``METADATA`` and ``RECORD``): no
 build backend, so making one takes milliseconds. A virtualenv is made ``--without-pip`` with a
@@ -141,22 +144,22 @@ def make_venv(root: Path) -> Venv:
     return venv
 
 
-@pytest.fixture
-def venv(tmp_path: Path) -> Venv:
+@pytest.fixture(name="venv")
+def venv_fixture(tmp_path: Path) -> Venv:
     """A fresh virtualenv (see :func:`make_venv`)."""
     return make_venv(tmp_path / "venv")
 
 
-@pytest.fixture
-def wheel_dir(tmp_path: Path) -> Path:
+@pytest.fixture(name="wheel_dir")
+def wheel_dir_fixture(tmp_path: Path) -> Path:
     """A folder for the test's wheels, served to pip with ``--find-links``."""
     path = tmp_path / "wheels"
     path.mkdir()
     return path
 
 
-@pytest.fixture
-def runner(tmp_path: Path, venv: Venv, wheel_dir: Path) -> PipRunner:
+@pytest.fixture(name="runner")
+def runner_fixture(tmp_path: Path, venv: Venv, wheel_dir: Path) -> PipRunner:
     """pip of ``venv``, offline, finding wheels in ``wheel_dir`` only (the user's config)."""
     env = pip_environ(tmp_path, {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheel_dir)})
     return PipRunner(venv.python, env=env, timeout=120)
