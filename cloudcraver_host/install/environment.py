@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "HOST_DISTRIBUTIONS",
+    "INSTALL_MARKERS",
     "InstalledDist",
     "RecordEntry",
     "damaged",
@@ -31,6 +32,8 @@ __all__ = [
     "host_requirements",
     "plugin_distributions",
     "read_record",
+    "record_hash",
+    "requirement_names",
     "snapshot",
 ]
 

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from ..errors import ChangeError
 
-__all__ = ["MIN_PIP_VERSION", "PipResult", "PipRunner", "error_block"]
+__all__ = [
+    "BASE_OPTIONS",
+    "MIN_PIP_VERSION",
+    "PipResult",
+    "PipRunner",
+    "conflict_lines",
+    "error_block",
+]
 
 #: ``pip install --dry-run --report`` (how changes are planned) is stable from pip 23.0 on.
 MIN_PIP_VERSION = (23, 0)
