@@ -71,7 +71,7 @@ def test_killed_changes_recover_to_a_consistent_set(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        time.sleep(rng.uniform(0.2, 3.5))
+        time.sleep(rng.uniform(0.6, 3.0))
         finished = child.poll() is not None
         if not finished:
             child.send_signal(signal.SIGKILL)
