@@ -23,13 +23,17 @@ from typing import Any
 
 __all__ = [
     "HOST_DISTRIBUTIONS",
+    "INSTALL_MARKERS",
     "InstalledDist",
     "RecordEntry",
     "damaged",
     "files_hash",
     "host_pins",
     "host_requirements",
+    "plugin_distributions",
     "read_record",
+    "record_hash",
+    "requirement_names",
     "snapshot",
 ]
 
@@ -120,10 +124,21 @@ def _is_install_marker(path: str, dist_info_name: str) -> bool:
     return head == dist_info_name and tail in INSTALL_MARKERS
 
 
+#: files_hash by RECORD identity (inode, size, mtime): pip writes a new RECORD file on every
+#: install, so an unchanged identity means an unchanged RECORD; snapshots are taken often.
+_FILES_HASH_CACHE: dict[tuple[str, int, int, int], str] = {}
+
+
 def files_hash(dist_info: Path) -> str:
     """The :attr:`InstalledDist.files_hash` of the distribution installed at ``dist_info``."""
+    record = dist_info / "RECORD"
     try:
-        text = (dist_info / "RECORD").read_text(encoding="utf-8")
+        stat = record.stat()
+        key = (str(record), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        cached = _FILES_HASH_CACHE.get(key)
+        if cached is not None:
+            return cached
+        text = record.read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
     lines = []
@@ -133,7 +148,9 @@ def files_hash(dist_info: Path) -> str:
         if len(row) < 2 or not row[1] or _is_install_marker(row[0], dist_info.name):
             continue
         lines.append(",".join(row[:3]))
-    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()
+    _FILES_HASH_CACHE[key] = digest
+    return digest
 
 
 def record_hash(data: bytes) -> str:
@@ -210,7 +227,9 @@ def snapshot(
             paths = _interpreter_path(python)
     result: dict[str, InstalledDist] = {}
     for dist in _iter_distributions(paths):
-        raw_name = dist.metadata["Name"]
+        # Read once: each `dist.metadata` / `.version` / `.requires` parses METADATA again.
+        meta = dist.metadata
+        raw_name = meta["Name"]
         location = getattr(dist, "_path", None)
         if not raw_name or location is None:
             continue  # a broken dist-info folder: nothing we could restore or pin
@@ -222,12 +241,12 @@ def snapshot(
         dir_info = direct_url.get("dir_info") if direct_url else None
         result[name] = InstalledDist(
             name=name,
-            version=dist.version,
+            version=meta["Version"],
             dist_info=dist_info,
             files_hash=files_hash(dist_info),
             editable=bool(isinstance(dir_info, dict) and dir_info.get("editable")),
             direct_url=direct_url,
-            requires=tuple(dist.requires or ()),
+            requires=tuple(meta.get_all("Requires-Dist") or ()),
             requested=(dist_info / "REQUESTED").exists(),
         )
     return result
@@ -285,3 +304,28 @@ def host_pins(installed: Mapping[str, InstalledDist] | None = None) -> dict[str,
     """``{name: installed version}`` for :func:`host_requirements`: what no plugin may change."""
     installed = snapshot() if installed is None else installed
     return {name: installed[name].version for name in host_requirements(installed)}
+
+
+def plugin_distributions(installed: Mapping[str, InstalledDist]) -> list[str]:
+    """Canonical names of the installed distributions providing Cloud Craver plugins.
+
+    Those with an entry point in the ``cloudcraver`` group (read from ``entry_points.txt``,
+    nothing imported); the host's own distributions are not counted: no plugin change
+    may touch them.
+    """
+    from configparser import ConfigParser, Error
+
+    from cloudcraver_hookspecs import ENTRY_POINT_GROUP
+
+    names = []
+    for name, dist in sorted(installed.items()):
+        if name in HOST_DISTRIBUTIONS:
+            continue
+        parser = ConfigParser(delimiters=("=",), interpolation=None)
+        try:
+            parser.read_string((dist.dist_info / "entry_points.txt").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, Error):
+            continue
+        if parser.has_section(ENTRY_POINT_GROUP) and parser.options(ENTRY_POINT_GROUP):
+            names.append(name)
+    return names

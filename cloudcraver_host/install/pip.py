@@ -20,7 +20,14 @@ from pathlib import Path
 
 from ..errors import ChangeError
 
-__all__ = ["MIN_PIP_VERSION", "PipResult", "PipRunner", "error_block"]
+__all__ = [
+    "BASE_OPTIONS",
+    "MIN_PIP_VERSION",
+    "PipResult",
+    "PipRunner",
+    "conflict_lines",
+    "error_block",
+]
 
 #: ``pip install --dry-run --report`` (how changes are planned) is stable from pip 23.0 on.
 MIN_PIP_VERSION = (23, 0)
@@ -127,7 +134,26 @@ class PipRunner:
     def version(self) -> tuple[int, ...]:
         """The version of pip in this environment, as numbers (``(23, 2, 1)``)."""
         if self._version is None:
-            result = self.run(["--version"])
+            # Importing pip's top module only: `pip --version` loads its whole CLI (~1 s).
+            started = time.monotonic()
+            try:
+                proc = subprocess.run(
+                    [str(self.python), "-c", "import pip; print('pip', pip.__version__)"],
+                    capture_output=True,
+                    text=True,
+                    env=self.env,
+                    check=False,
+                    timeout=self.timeout,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ChangeError(f"cannot run {self.python}: {exc}") from exc
+            result = PipResult(
+                argv=tuple(proc.args),
+                returncode=proc.returncode,
+                stdout=proc.stdout,
+                stderr=proc.stderr,
+                seconds=time.monotonic() - started,
+            )
             match = re.match(r"pip (\d+(?:\.\d+)*)", result.stdout)
             if not result.ok or match is None:
                 raise ChangeError(

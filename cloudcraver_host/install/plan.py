@@ -22,17 +22,23 @@ from .environment import HOST_DISTRIBUTIONS, InstalledDist, requirement_names
 from .pip import PipResult, PipRunner, conflict_lines, error_block
 
 __all__ = [
+    "POLICIES",
     "Action",
+    "Policy",
     "Change",
     "Plan",
     "classify",
     "plan_install",
     "plan_uninstall",
+    "policy_spec",
     "protected_conflicts",
     "refusal",
 ]
 
 Action = Literal["install", "upgrade", "downgrade", "reinstall", "remove"]
+#: How far ``plugin update`` may move a plugin, set per plugin in the configuration.
+Policy = Literal["pinned", "patch", "minor", "major"]
+POLICIES: tuple[str, ...] = ("pinned", "patch", "minor", "major")
 
 _DEPENDS = re.compile(r"^\s*(?P<who>\S+) (?P<version>\S+) depends on (?P<req>.+?)\s*$")
 _USER_REQUESTED = re.compile(r"^\s*The user requested (?P<req>[^()]+?)\s*$")
@@ -142,7 +148,7 @@ def plan_install(
     specs: Sequence[str],
     *,
     constraints: Mapping[str, str],
-    installed: Mapping[str, InstalledDist],
+    installed: Mapping[str, InstalledDist] | None = None,
     editable: bool = False,
     upgrade: bool = False,
     force_reinstall: bool = False,
@@ -156,7 +162,8 @@ def plan_install(
     :param specs: requirements, wheel or sdist paths, folders, VCS URLs (as pip takes them).
     :param constraints: ``{name: version}`` pinned with ``==`` (the host's pins,
         :func:`~cloudcraver_host.install.environment.host_pins`).
-    :param installed: the environment's snapshot, to classify each change.
+    :param installed: the environment's snapshot, to classify each change (default: taken
+        now, from ``runner.python``).
     :param editable: install every spec in editable mode (``-e``).
     :param upgrade: ``--upgrade`` (only what is named: pip's ``only-if-needed`` strategy).
     :param force_reinstall: ``--force-reinstall``.
@@ -189,6 +196,10 @@ def plan_install(
                 details=error_block(result),
             )
         report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
+    if installed is None:
+        from .environment import snapshot
+
+        installed = snapshot(runner.python)
     changes = _changes_from_report(report, installed, plugins)
     plan = Plan(
         command=command,
@@ -368,3 +379,34 @@ def plan_uninstall(
         for name in sorted(removed)
     )
     return Plan(command="uninstall", specs=tuple(names), changes=changes)
+
+
+def policy_spec(name: str, version: str, policy: str) -> str | None:
+    """The requirement ``plugin update`` asks pip for, or ``None`` when ``pinned``.
+
+    ``patch``: same major.minor (``>=1.2.3,<1.3``); ``minor``: same major (``>=1.2.3,<2``);
+    ``major``: anything newer (``>=1.2.3``). Never below the installed version: an update
+    does not downgrade. Newer versions must still fit the host's pins (the contract
+    distribution among them), which pip's constraints enforce.
+
+    :raises ChangeError: ``policy`` is not one of :data:`POLICIES`.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    if policy not in POLICIES:
+        raise ChangeError(
+            f"unknown update policy {policy!r} for {name}; use one of {', '.join(POLICIES)}"
+        )
+    if policy == "pinned":
+        return None
+    try:
+        release = Version(version).release
+    except InvalidVersion:
+        return name  # a version we cannot compare: let pip pick the newest
+    major, minor = release[0], release[1] if len(release) > 1 else 0
+    lower = f"{name}>={version}"
+    if policy == "patch":
+        return f"{lower},<{major}.{minor + 1}"
+    if policy == "minor":
+        return f"{lower},<{major + 1}"
+    return lower

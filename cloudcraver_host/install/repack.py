@@ -145,7 +145,6 @@ def _unrewrite_shebang(data: bytes) -> bytes:
 
 def _members(dist: InstalledDist) -> Iterator[tuple[str, Path, bool]]:
     """``(path in wheel, file on disk, is a script)`` for every file to pack."""
-    site_dir = dist.site_dir.resolve()
     data_dir = f"{_escape(dist.name)}-{dist.version.replace('-', '_')}.data"
     schemes: dict[str, Path] | None = None
     wrappers = _console_script_names(dist)
@@ -161,7 +160,8 @@ def _members(dist: InstalledDist) -> Iterator[tuple[str, Path, bool]]:
         if not path.startswith("../") and not os.path.isabs(path):
             yield path, source, False
             continue
-        schemes = schemes or _scheme_dirs(site_dir)
+        # Not resolved, like `source`: both as pip saw them, so symlinks compare equal.
+        schemes = schemes or _scheme_dirs(dist.site_dir)
         for scheme in _SCHEMES:
             try:
                 relative = source.relative_to(schemes[scheme])

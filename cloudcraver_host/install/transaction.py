@@ -32,19 +32,24 @@ from ..errors import ChangeError, InputError
 from ..paths import HostPaths
 from ..tomlfile import atomic_write_text
 from .archive import ArchivedWheel, WheelArchive
-from .environment import InstalledDist, damaged, host_pins, read_record, snapshot
+from .environment import (
+    InstalledDist,
+    damaged,
+    host_pins,
+    plugin_distributions,
+    read_record,
+    snapshot,
+)
 from .interrupted import PREFIX_FILE
 from .journal import Journal, Transaction, environment_folder
 from .lock import ChangeLock, Owner
 from .pip import PipRunner, error_block
-from .plan import Change, Plan, plan_install, plan_uninstall
+from .plan import Change, Plan, plan_install, plan_uninstall, policy_spec
 from .repack import repack
 from .verify import Migration, VerifyRequest, VerifyResult, VerifyWorker
 
-__all__ = ["Outcome", "PluginInstaller", "UPDATE_POLICIES", "plugin_distributions"]
+__all__ = ["Outcome", "PluginInstaller"]
 
-#: How far ``plugin update`` may move a plugin: ``[host] update_policy`` and per plugin.
-UPDATE_POLICIES = ("pinned", "patch", "minor", "major")
 #: What a distribution's entry of the journal's before/after sets holds.
 Entry = Mapping[str, Any]
 
@@ -78,19 +83,6 @@ class Outcome:
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
             "notes": self.notes,
         }
-
-
-def plugin_distributions(installed: Mapping[str, InstalledDist]) -> set[str]:
-    """Names of the installed distributions that register Cloud Craver plugins."""
-    found = set()
-    for name, dist in installed.items():
-        try:
-            text = (dist.dist_info / "entry_points.txt").read_text(encoding="utf-8")
-        except OSError:
-            continue
-        if any(line.strip() == "[cloudcraver]" for line in text.splitlines()):
-            found.add(name)
-    return found
 
 
 class PluginInstaller:
@@ -589,7 +581,7 @@ class PluginInstaller:
     ) -> tuple[list[str], list[str]]:
         from packaging.utils import canonicalize_name
 
-        plugins = plugin_distributions(installed) - {"cloudcraver"}
+        plugins = set(plugin_distributions(installed))
         wanted: list[str] = [canonicalize_name(n) for n in names] or sorted(plugins)
         specs, notes = [], []
         for name in wanted:
@@ -600,10 +592,11 @@ class PluginInstaller:
             if dist.editable or (dist.direct_url and "vcs_info" in dist.direct_url):
                 notes.append(f"{name}: installed from {_origin(dist)}; not updated")
                 continue
-            if policy == "pinned":
+            spec = policy_spec(name, dist.version, policy)
+            if spec is None:
                 notes.append(f"{name}: pinned at {dist.version}; not updated")
                 continue
-            specs.append(_policy_spec(name, dist.version, policy))
+            specs.append(spec)
         return specs, notes
 
     def _snapshot(self) -> dict[str, InstalledDist]:
@@ -728,19 +721,6 @@ def _restore_plan(
 def _is_undone(tx: Transaction, committed: list[Transaction]) -> bool:
     """Whether a later rollback already undid ``tx`` (then the one before it is next)."""
     return any(tx.id in (t.extra.get("undoes") or ()) for t in committed)
-
-
-def _policy_spec(name: str, version: str, policy: str) -> str:
-    """The requirement a policy allows: ``patch`` 1.2.x, ``minor`` 1.x, ``major`` anything newer."""
-    from packaging.version import Version
-
-    parsed = Version(version)
-    major, minor = parsed.major, parsed.minor
-    if policy == "patch":
-        return f"{name}>={version},<{major}.{minor + 1}"
-    if policy == "minor":
-        return f"{name}>={version},<{major + 1}"
-    return f"{name}>={version}"
 
 
 def _origin(dist: InstalledDist) -> str:

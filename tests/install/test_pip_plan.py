@@ -14,7 +14,13 @@ from cloudcraver_host.install.environment import InstalledDist, host_pins, snaps
 from cloudcraver_host.install.pip import PipResult, PipRunner, error_block
 from cloudcraver_host.install.plan import Change, Plan, classify, plan_install, plan_uninstall
 
-from .conftest import Venv, make_wheel
+from .helpers import (  # the *_fixture names register the fixtures here
+    Venv,
+    make_wheel,
+    runner_fixture,  # noqa: F401
+    venv_fixture,  # noqa: F401
+    wheel_dir_fixture,  # noqa: F401
+)
 
 
 def _install(runner: PipRunner, *args: str) -> None:
@@ -61,6 +67,8 @@ def test_too_old_pip_is_named(runner: PipRunner) -> None:
 def test_missing_interpreter_is_a_change_error(tmp_path: Path) -> None:
     with pytest.raises(ChangeError, match="does not exist"):
         PipRunner(tmp_path / "nope" / "python").run(["--version"])
+    with pytest.raises(ChangeError, match="cannot run"):
+        PipRunner(tmp_path / "nope" / "python").version()
 
 
 def test_lock_fd_is_inherited_by_pip(tmp_path: Path) -> None:

@@ -13,7 +13,13 @@ from cloudcraver_host.install.environment import snapshot
 from cloudcraver_host.install.pip import PipRunner
 from cloudcraver_host.install.repack import repack, wheel_filename
 
-from .conftest import Venv, make_wheel
+from .helpers import (  # the *_fixture names register the fixtures here
+    Venv,
+    make_wheel,
+    runner_fixture,  # noqa: F401
+    venv_fixture,  # noqa: F401
+    wheel_dir_fixture,  # noqa: F401
+)
 
 
 def _pip(runner: PipRunner, *args: str) -> None:
