@@ -5,10 +5,17 @@ pip (index URLs, proxies, certificates, constraints, in configuration files or `
 variables) applies unchanged: never ``--isolated``, never a ``PIP_*`` variable of our own.
 Only ``--no-input`` (a prompt would hang a transaction) and ``--disable-pip-version-check``
 (a network call unrelated to the change) are added.
+
+A change runs pip more than once (plan, apply). Each ``python -m pip`` spends a good part of
+its time importing pip before it reads its arguments, so :meth:`PipRunner.prestart` starts
+pip processes ahead of their command: they import pip's command-line modules, then wait for
+their arguments and run ``pip`` exactly as ``python -m pip`` does (``runpy`` on pip's own
+``__main__``), with the same environment, configuration and inherited lock.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -33,6 +40,20 @@ __all__ = [
 MIN_PIP_VERSION = (23, 0)
 #: Added to every pip command (see the module docstring for why).
 BASE_OPTIONS = ("--no-input", "--disable-pip-version-check")
+# The prestarted process: import pip's CLI and install command (what takes the time), then
+# run pip's own __main__ with the arguments it is sent, as `python -m pip ARGS` would.
+_WARM_BOOT = """\
+import json, runpy, sys
+try:
+    import pip._internal.cli.main, pip._internal.commands.install
+except Exception:
+    pass
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+sys.argv = ["pip", *json.loads(line)]
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+"""
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TAIL_LINES = 20
 
@@ -80,6 +101,7 @@ class PipRunner:
         self.env = dict(env) if env is not None else None
         self.timeout = timeout
         self._version: tuple[int, ...] | None = None
+        self._warm: list[tuple[int | None, subprocess.Popen[str]]] = []
 
     def __repr__(self) -> str:
         return f"PipRunner({str(self.python)!r})"
@@ -103,6 +125,9 @@ class PipRunner:
             second pip can start on the same environment.
         """
         argv = self.command(args)
+        warm = self._take_warm(lock_fd)
+        if warm is not None:
+            return self._run_warm(warm, argv)
         started = time.monotonic()
         try:
             proc = subprocess.run(
@@ -131,8 +156,72 @@ class PipRunner:
             seconds=time.monotonic() - started,
         )
 
+    def prestart(self, count: int = 1, *, lock_fd: int | None = None) -> None:
+        """Start ``count`` pip processes now, for the next :meth:`run` calls with ``lock_fd``.
+
+        They import pip meanwhile; one that is never used is stopped by :meth:`close`.
+        """
+        for _ in range(count):
+            process = subprocess.Popen(
+                [str(self.python), "-c", _WARM_BOOT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                env=self.env,
+                pass_fds=(lock_fd,) if lock_fd is not None else (),
+            )
+            self._warm.append((lock_fd, process))
+
+    def close(self) -> None:
+        """Stop the prestarted pip processes that were not used."""
+        warm, self._warm = self._warm, []
+        for _, process in warm:
+            process.kill()
+            process.communicate()
+
+    def _take_warm(self, lock_fd: int | None) -> subprocess.Popen[str] | None:
+        for index, (fd, process) in enumerate(self._warm):
+            if fd == lock_fd and process.poll() is None:
+                del self._warm[index]
+                return process
+        return None
+
+    def _run_warm(self, process: subprocess.Popen[str], argv: list[str]) -> PipResult:
+        started = time.monotonic()
+        try:
+            stdout, stderr = process.communicate(json.dumps(argv[3:]) + "\n", timeout=self.timeout)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            raise ChangeError(
+                f"pip did not finish within {self.timeout:.0f}s: {' '.join(argv[3:])}"
+            ) from exc
+        return PipResult(
+            argv=tuple(argv),
+            returncode=process.returncode,
+            stdout=stdout,
+            stderr=stderr,
+            seconds=time.monotonic() - started,
+        )
+
     def version(self) -> tuple[int, ...]:
         """The version of pip in this environment, as numbers (``(23, 2, 1)``)."""
+        if (
+            self._version is None
+            and Path(self.python).absolute() == Path(sys.executable).absolute()
+        ):
+            # This environment: its metadata says, with no process at all.
+            from importlib.metadata import PackageNotFoundError
+            from importlib.metadata import version as installed_version
+
+            try:
+                found = installed_version("pip")
+                self._version = tuple(int(p) for p in re.findall(r"\d+", found)[:3])
+            except PackageNotFoundError:
+                pass
         if self._version is None:
             # Importing pip's top module only: `pip --version` loads its whole CLI (~1 s).
             started = time.monotonic()

@@ -23,7 +23,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ class PluginInstaller:
         command: str = "install",
     ) -> Outcome:
         """Install plugins (requirements, wheels, sdists, folders, VCS URLs) as one change."""
-        with self._lock() as lock:
+        with self._lock() as lock, self._warm_pips(lock, 2):
             self._refuse_if_interrupted()
             before = self._snapshot()
             started = time.monotonic()
@@ -601,6 +602,15 @@ class PluginInstaller:
 
     def _snapshot(self) -> dict[str, InstalledDist]:
         return snapshot(None if _is_this(self.runner.python) else self.runner.python)
+
+    @contextmanager
+    def _warm_pips(self, lock: ChangeLock, count: int) -> Iterator[None]:
+        """Start pip processes that import pip while the host plans (``PipRunner.prestart``)."""
+        self.runner.prestart(count, lock_fd=lock.fileno())
+        try:
+            yield
+        finally:
+            self.runner.close()
 
     def _mark_prefix(self) -> None:
         """Name the environment in its folder, for the check every command makes."""
