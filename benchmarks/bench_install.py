@@ -211,7 +211,7 @@ def report(
     print(f"{'med':>4} {pip_median:>6.2f} {cc_median:>11.2f} {ratio:>6.2f}  {cells}")
 
     labels = {
-        "plan": "plan: pip --version, then pip install --dry-run --report",
+        "plan": "plan: pip install --dry-run --report (prestarted pip)",
         "archive": "archive: a wheel of each plugin installed (during verify)",
         "apply": "apply: pip install --no-deps of the planned versions",
         "verify": "verify: the worker checks the plugins, archive joined",
@@ -233,7 +233,8 @@ def report(
     print(f"  other: +{medians['other']:.2f} s")
     print(
         f"For scale: `python -m pip --version` (starting pip, nothing to do) takes "
-        f"{statistics.median(version_times):.2f} s; cloudcraver starts pip 3 times, pip once."
+        f"{statistics.median(version_times):.2f} s; cloudcraver runs pip twice (plan, apply), "
+        "both started ahead while it reads the environment."
     )
     (b1, b5, _), (a1, a5, _) = loads
     print(

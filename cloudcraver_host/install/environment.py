@@ -16,7 +16,7 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,12 +209,17 @@ def _iter_distributions(paths: Iterable[str]) -> Iterator[Any]:
 
 
 def snapshot(
-    python: Path | None = None, paths: list[str] | None = None
+    python: Path | None = None,
+    paths: list[str] | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> dict[str, InstalledDist]:
     """Every distribution installed for an interpreter, by canonical name.
 
     :param python: the interpreter whose environment to read (default: this one).
     :param paths: read these folders instead of the interpreter's ``sys.path``.
+    :param only: canonical names: read just these distributions (the others are skipped by
+        their folder's name, before their metadata is read).
     """
     from packaging.utils import canonicalize_name
 
@@ -227,6 +232,8 @@ def snapshot(
             paths = _interpreter_path(python)
     result: dict[str, InstalledDist] = {}
     for dist in _iter_distributions(paths):
+        if only is not None and not _may_be(dist, only):
+            continue
         meta = _headers(dist)
         raw_name = meta.get("name", [""])[0]
         location = getattr(dist, "_path", None)
@@ -249,6 +256,15 @@ def snapshot(
             requested=(dist_info / "REQUESTED").exists(),
         )
     return result
+
+
+def _may_be(dist: Any, names: Collection[str]) -> bool:
+    """Whether ``dist`` may be one of ``names``, judged by its folder's name alone."""
+    from packaging.utils import canonicalize_name
+
+    folder = Path(getattr(dist, "_path", "")).name
+    stem = folder.rsplit(".", 1)[0]  # name-version.dist-info, name.egg-info
+    return canonicalize_name(stem.split("-", 1)[0]) in names or not stem
 
 
 _WANTED_HEADERS = frozenset({"name", "version", "requires-dist"})

@@ -474,7 +474,7 @@ class PluginInstaller:
     def _archive_after(self, plan: Plan, steps: dict[str, float]) -> None:
         """Keep a wheel of everything just installed (beside verification, in a thread)."""
         started = time.monotonic()
-        installed = self._snapshot()
+        installed = self._snapshot(only=[c.name for c in plan.changes if c.after is not None])
         for change in plan.changes:
             dist = installed.get(change.name)
             if change.after is None or dist is None:
@@ -600,8 +600,9 @@ class PluginInstaller:
             specs.append(spec)
         return specs, notes
 
-    def _snapshot(self) -> dict[str, InstalledDist]:
-        return snapshot(None if _is_this(self.runner.python) else self.runner.python)
+    def _snapshot(self, only: Iterable[str] | None = None) -> dict[str, InstalledDist]:
+        python = None if _is_this(self.runner.python) else self.runner.python
+        return snapshot(python, only=None if only is None else set(only))
 
     @contextmanager
     def _warm_pips(self, lock: ChangeLock, count: int) -> Iterator[None]:
