@@ -139,33 +139,71 @@ def validate_files(
     if jobs < 2 or not can_fork():
         report.results = _validate_all(host, files)
         return report
-    # The first file runs here: it imports and activates the parser and validator
-    # plugins once, before the workers are forked with them loaded.
-    report.results = _validate_all(host, files[:1])
-    chunks = _chunks(files[1:], jobs)
+    # The first file of each kind runs here: it imports and activates the parsers and
+    # validators that kind needs (and builds their tables) once, before the workers are
+    # forked with them loaded.
+    first = _first_of_each_kind(files)
+    results: dict[int, DocumentResult] = dict(
+        zip(first, _validate_all(host, [files[i] for i in first]), strict=True)
+    )
+    rest = [i for i in range(len(files)) if i not in results]
+    chunks = _shares(files, rest, jobs)
     failures_before = len(host.failures)
 
-    def work(chunk: list[Path]) -> list[DocumentResult] | None:
-        results = _validate_all(host, chunk)
-        return None if len(host.failures) > failures_before else results
+    def work(chunk: list[int]) -> list[DocumentResult] | None:
+        found = _validate_all(host, [files[i] for i in chunk])
+        return None if len(host.failures) > failures_before else found
 
     shares = map_forked(work, chunks, prepare=host.detach_for_worker)
-    for chunk, results in zip(chunks, shares, strict=True):
+    for chunk, share in zip(chunks, shares, strict=True):
         # A worker that failed, or saw a plugin fail, hands its share back: done here,
         # the failure is reported and recorded exactly as without workers.
-        report.results.extend(_validate_all(host, chunk) if results is None else results)
+        done = share if share is not None else _validate_all(host, [files[i] for i in chunk])
+        results.update(zip(chunk, done, strict=True))
+    report.results = [results[i] for i in range(len(files))]
     return report
 
 
-def _chunks(files: list[Path], count: int) -> list[list[Path]]:
-    """``files`` in ``count`` runs of neighbours (a folder's files mostly stay together)."""
-    size, extra = divmod(len(files), count)
-    chunks, start = [], 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        chunks.append(files[start:end])
-        start = end
-    return [chunk for chunk in chunks if chunk]
+def _first_of_each_kind(files: list[Path]) -> list[int]:
+    """Positions of the first file of each suffix (``.tf``, ``.yaml``, ``.json``...)."""
+    seen: dict[str, int] = {}
+    for index, path in enumerate(files):
+        seen.setdefault(path.suffix.lower(), index)
+    return sorted(seen.values())
+
+
+#: Relative cost of checking a byte, by file ending: HCL goes through a parser in Python.
+_COST_PER_BYTE = {".tf": 6}
+
+
+def _shares(files: list[Path], positions: list[int], count: int) -> list[list[int]]:
+    """``positions`` of ``files`` split into ``count`` shares of about equal cost.
+
+    A folder's files stay in one share: a Terraform module's files are read together, so
+    splitting a folder would parse it in two processes. Within a share, the order is kept.
+    """
+    folders: dict[Path, list[int]] = {}
+    for position in positions:
+        folders.setdefault(files[position].parent, []).append(position)
+    loads = [0] * count
+    shares: list[list[int]] = [[] for _ in range(count)]
+    for members in sorted(folders.values(), key=lambda m: -_cost(files, m)):
+        lightest = loads.index(min(loads))
+        shares[lightest] += members
+        loads[lightest] += _cost(files, members)
+    return [sorted(share) for share in shares if share]
+
+
+def _cost(files: list[Path], positions: list[int]) -> int:
+    total = 0
+    for position in positions:
+        path = files[position]
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        total += (size + 1024) * _COST_PER_BYTE.get(path.suffix.lower(), 1)
+    return total
 
 
 def _validate_all(host: PluginHost, paths: Iterable[Path]) -> list[DocumentResult]:
