@@ -8,7 +8,7 @@ and prints what it did. The install machinery is imported when one of them runs,
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +55,15 @@ def install(
     as_json: bool = JSON,
 ) -> None:
     """Install plugins with pip, verified, recorded in the history, undone by `rollback`."""
-    installer = _installer(ctx, yes=yes, no_wait=no_wait, as_json=as_json)
-    with _progress(as_json) as step:
-        installer.on_step = step
-        outcome = installer.install(specs, editable=editable, dry_run=dry_run, verify=not no_verify)
+    outcome = _run(
+        ctx,
+        yes=yes,
+        no_wait=no_wait,
+        as_json=as_json,
+        action=lambda installer: installer.install(
+            specs, editable=editable, dry_run=dry_run, verify=not no_verify
+        ),
+    )
     _show(outcome, as_json)
 
 
@@ -75,11 +80,14 @@ def uninstall(
     as_json: bool = JSON,
 ) -> None:
     """Remove plugins and what only they needed (never a package Cloud Craver needs)."""
-    installer = _installer(ctx, yes=yes, no_wait=no_wait, as_json=as_json)
     plugins = _plugin_names(state_of(ctx), names) if purge else []
-    with _progress(as_json) as step:
-        installer.on_step = step
-        outcome = installer.uninstall(names, dry_run=dry_run)
+    outcome = _run(
+        ctx,
+        yes=yes,
+        no_wait=no_wait,
+        as_json=as_json,
+        action=lambda installer: installer.uninstall(names, dry_run=dry_run),
+    )
     if purge and outcome.state == "committed":
         outcome.notes += _purge(state_of(ctx), plugins)
     _show(outcome, as_json)
@@ -103,16 +111,19 @@ def update(
         raise InputError("name the plugins to update, or pass --all")
     state = state_of(ctx)
     settings = state.config.host_settings()
-    installer = _installer(ctx, yes=yes, no_wait=no_wait, as_json=as_json)
-    with _progress(as_json) as step:
-        installer.on_step = step
-        outcome = installer.update(
+    outcome = _run(
+        ctx,
+        yes=yes,
+        no_wait=no_wait,
+        as_json=as_json,
+        action=lambda installer: installer.update(
             names or [],
             policies=settings.update_policies,
             default_policy=settings.update_policy,
             dry_run=dry_run,
             verify=not no_verify,
-        )
+        ),
+    )
     _show(outcome, as_json)
 
 
@@ -167,20 +178,26 @@ def rollback(
     as_json: bool = JSON,
 ) -> None:
     """Undo the last change (or all after --to ID) from the archive, with no network."""
-    installer = _installer(ctx, yes=yes, no_wait=no_wait, as_json=as_json)
-    with _progress(as_json) as step:
-        installer.on_step = step
-        outcome = installer.rollback(to, dry_run=dry_run)
+    outcome = _run(
+        ctx,
+        yes=yes,
+        no_wait=no_wait,
+        as_json=as_json,
+        action=lambda installer: installer.rollback(to, dry_run=dry_run),
+    )
     _show(outcome, as_json)
 
 
 @command
 def recover(ctx: typer.Context, no_wait: bool = NO_WAIT, as_json: bool = JSON) -> None:
     """Put back the plugins an interrupted change was changing."""
-    installer = _installer(ctx, yes=True, no_wait=no_wait, as_json=as_json)
-    with _progress(as_json) as step:
-        installer.on_step = step
-        outcome = installer.recover()
+    outcome = _run(
+        ctx,
+        yes=True,
+        no_wait=no_wait,
+        as_json=as_json,
+        action=lambda installer: installer.recover(),
+    )
     if not as_json and outcome.state == "nothing-to-do":
         typer.echo("No interrupted change: nothing to recover.")
         return
@@ -188,6 +205,21 @@ def recover(ctx: typer.Context, no_wait: bool = NO_WAIT, as_json: bool = JSON) -
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _run(
+    ctx: typer.Context,
+    *,
+    yes: bool,
+    no_wait: bool,
+    as_json: bool,
+    action: Callable[[PluginInstaller], Outcome],
+) -> Outcome:
+    """Run one change with a progress line on a terminal."""
+    installer = _installer(ctx, yes=yes, no_wait=no_wait, as_json=as_json)
+    with _progress(as_json) as step:
+        installer.on_step = step
+        return action(installer)
 
 
 def _installer(ctx: typer.Context, *, yes: bool, no_wait: bool, as_json: bool) -> PluginInstaller:

@@ -2,7 +2,8 @@
 
 For each kind of change, the change is first run to its end to learn how long it takes;
 then it is started again in fresh environments and killed with SIGKILL at points spread
-over that time (with a seeded jitter: ``CC_KILL_SEED`` replays a run). Half of the kills
+over that time, denser towards the end where pip works (with a seeded jitter:
+``CC_KILL_SEED`` replays a run). Half of the kills
 take pip down with the host (the process group), half the host alone, so pip runs on
 holding the change lock. After each kill:
 
@@ -114,7 +115,9 @@ def test_killed_changes_recover_to_a_consistent_set(
         env = make_install_env(f"kill-{index}")
         for args in setup:
             run_change(env, args)
-        delay = duration * (index + rng.uniform(0.1, 0.9)) / KILLS
+        # Spread over the change, denser towards its end: the start is mostly planning
+        # (nothing changed yet), the end is where pip and the verification change things.
+        delay = duration * ((index + rng.uniform(0.1, 0.9)) / KILLS) ** 0.5
         whole_group = index % 2 == 0
         process = env.popen("plugin", *change, "--yes")
         time.sleep(delay)
