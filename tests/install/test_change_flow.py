@@ -341,3 +341,22 @@ def test_install_from_a_git_url(install_env: InstallEnv, tmp_path: Path) -> None
     assert install_env.installed()["cc-inst-sdist"] == "1.1.0"
     (record,) = history(install_env)
     assert record["state"] == "committed"
+
+
+def test_no_network_fails_with_pips_reason_and_changes_nothing(
+    make_install_env: Any, fresh_index: PackageIndex
+) -> None:
+    env = make_install_env(index=fresh_index)
+    changed(env, "install", "cc-inst-good==1.0.0")
+    before = env.installed()
+    fresh_index.stop()  # the index's port refuses connections: as with no network
+
+    result = env.run("plugin", "install", "cc-inst-withdep", "--yes")
+
+    assert result.returncode == 5, shown(result)
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: pip cannot install cc-inst-withdep"), shown(result)
+    assert any(line.startswith("  ") for line in lines[1:]), shown(result)
+    assert "Traceback" not in result.stderr
+    assert env.installed() == before
+    assert [r["state"] for r in history(env)] == ["committed"]
