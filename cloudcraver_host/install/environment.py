@@ -30,6 +30,7 @@ __all__ = [
     "files_hash",
     "host_pins",
     "host_requirements",
+    "is_this_interpreter",
     "plugin_distributions",
     "read_record",
     "record_hash",
@@ -199,6 +200,15 @@ def _interpreter_path(python: Path) -> list[str]:
     return paths
 
 
+def is_this_interpreter(python: Path | str) -> bool:
+    """Whether ``python`` is the interpreter running this process.
+
+    Not resolved: a venv's python is a symlink to the base interpreter, yet another
+    environment.
+    """
+    return Path(python).absolute() == Path(sys.executable).absolute()
+
+
 def _iter_distributions(paths: Iterable[str]) -> Iterator[Any]:
     from importlib import metadata
 
@@ -226,7 +236,7 @@ def snapshot(
     if paths is None:
         # Not resolved: a venv's python is a symlink to the base interpreter, yet another
         # environment.
-        if python is None or Path(python).absolute() == Path(sys.executable).absolute():
+        if python is None or is_this_interpreter(python):
             paths = list(sys.path)
         else:
             paths = _interpreter_path(python)

@@ -11,34 +11,53 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["PREFIX_FILE", "interrupted_change"]
+__all__ = [
+    "ACTIVE_FILE",
+    "ENDED_STATES",
+    "ENVIRONMENTS",
+    "ID_WIDTH",
+    "PREFIX_FILE",
+    "RECORDS",
+    "interrupted_change",
+]
 
+# The layout of the host's data folder for changes, defined here (the light module every
+# command imports) and used by the journal too.
+#: The folder of the per-environment folders.
+ENVIRONMENTS = "environments"
+#: The folder of an environment's transaction records (``NNNNNN.json``).
+RECORDS = "transactions"
+#: Digits of a record's file name.
+ID_WIDTH = 6
+#: The file naming the transaction in progress.
+ACTIVE_FILE = "ACTIVE"
 #: The file in an environment folder naming the environment's prefix.
 PREFIX_FILE = "prefix.txt"
+#: The states a transaction ends in.
+ENDED_STATES = frozenset({"committed", "restored", "recovered", "failed"})
 
 
 def interrupted_change(data_dir: Path, prefix: str = sys.prefix) -> tuple[int, str] | None:
     """The id and command of this environment's interrupted change, or ``None``."""
-    root = data_dir / "environments"
+    root = data_dir / ENVIRONMENTS
     try:
         folders = list(os.scandir(root))
     except OSError:
         return None
     real = os.path.realpath(prefix)
     for folder in folders:
-        active = Path(folder.path, "ACTIVE")
+        active = Path(folder.path, ACTIVE_FILE)
         if not active.is_file():
             continue
         try:
             if Path(folder.path, PREFIX_FILE).read_text(encoding="utf-8").strip() != real:
                 continue
             change = int(active.read_text(encoding="utf-8").strip())
-            record = json.loads(
-                Path(folder.path, "transactions", f"{change:06d}.json").read_text("utf-8")
-            )
+            name = f"{change:0{ID_WIDTH}d}.json"
+            record = json.loads(Path(folder.path, RECORDS, name).read_text("utf-8"))
         except (OSError, ValueError):
             continue
-        if record.get("state") in ("committed", "restored", "recovered", "failed"):
+        if record.get("state") in ENDED_STATES:
             continue  # stopped after its last write: it had ended
         return change, str(record.get("command", "?"))
     return None

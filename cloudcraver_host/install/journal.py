@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from ..tomlfile import _fsync_directory, atomic_write_text
+from .interrupted import ACTIVE_FILE, ENDED_STATES, ENVIRONMENTS, ID_WIDTH, RECORDS
 
 __all__ = [
     "FINAL_STATES",
@@ -55,11 +56,8 @@ __all__ = [
 State = Literal["planned", "applying", "verifying", "committed", "restored", "recovered", "failed"]
 STATES: tuple[State, ...] = get_args(State)
 #: The states a transaction ends in: no ``ACTIVE`` file names it any more.
-FINAL_STATES: frozenset[State] = frozenset({"committed", "restored", "recovered", "failed"})
+FINAL_STATES: frozenset[State] = frozenset(s for s in STATES if s in ENDED_STATES)
 
-_RECORDS = "transactions"
-_ACTIVE = "ACTIVE"
-_ID_WIDTH = 6
 _FORMAT = 1  # bumped if a record's shape changes incompatibly
 
 
@@ -71,7 +69,7 @@ def environment_folder(data_dir: Path, prefix: str = sys.prefix) -> Path:
     """
     resolved = os.path.realpath(prefix)
     digest = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:16]
-    return data_dir / "environments" / digest
+    return data_dir / ENVIRONMENTS / digest
 
 
 def _now() -> str:
@@ -193,8 +191,8 @@ class Journal:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.records = folder / _RECORDS
-        self.active_file = folder / _ACTIVE
+        self.records = folder / RECORDS
+        self.active_file = folder / ACTIVE_FILE
 
     def __repr__(self) -> str:
         return f"Journal({str(self.folder)!r})"
@@ -273,7 +271,7 @@ class Journal:
         atomic_write_text(self._path(tx.id), text + "\n")
 
     def _path(self, tx_id: int) -> Path:
-        return self.records / f"{tx_id:0{_ID_WIDTH}d}.json"
+        return self.records / f"{tx_id:0{ID_WIDTH}d}.json"
 
     def _ids(self) -> list[int]:
         try:

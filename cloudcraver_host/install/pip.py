@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ChangeError
+from .environment import is_this_interpreter
 
 __all__ = [
     "BASE_OPTIONS",
@@ -209,10 +210,7 @@ class PipRunner:
 
     def version(self) -> tuple[int, ...]:
         """The version of pip in this environment, as numbers (``(23, 2, 1)``)."""
-        if (
-            self._version is None
-            and Path(self.python).absolute() == Path(sys.executable).absolute()
-        ):
+        if self._version is None and is_this_interpreter(self.python):
             # This environment: its metadata says, with no process at all.
             from importlib.metadata import PackageNotFoundError
             from importlib.metadata import version as installed_version

@@ -37,6 +37,7 @@ from .environment import (
     InstalledDist,
     damaged,
     host_pins,
+    is_this_interpreter,
     plugin_distributions,
     read_record,
     snapshot,
@@ -601,7 +602,7 @@ class PluginInstaller:
         return specs, notes
 
     def _snapshot(self, only: Iterable[str] | None = None) -> dict[str, InstalledDist]:
-        python = None if _is_this(self.runner.python) else self.runner.python
+        python = None if is_this_interpreter(self.runner.python) else self.runner.python
         return snapshot(python, only=None if only is None else set(only))
 
     @contextmanager
@@ -641,16 +642,10 @@ class PluginInstaller:
 def _prefix_of(python: Path) -> str:
     import sys
 
-    if _is_this(python):
+    if is_this_interpreter(python):
         return sys.prefix
     # A venv's interpreter lives in <prefix>/bin (Scripts on Windows).
     return str(Path(python).absolute().parent.parent)
-
-
-def _is_this(python: Path) -> bool:
-    import sys
-
-    return Path(python).absolute() == Path(sys.executable).absolute()
 
 
 def _entry(dist: InstalledDist, wheel: ArchivedWheel) -> dict[str, Any]:
