@@ -25,6 +25,15 @@ from support.once import build_once as _build_once
 from support.tools import checkov_executable
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as ``slow`` every test that needs the session virtualenv, pip or checkov."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        needs_build = {"wheelhouse", "cli_env", "checkov"} & set(fixtures)
+        if item.get_closest_marker("venv") or needs_build:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
     """Wheels of the contract, Cloud Craver and every test plugin project."""
