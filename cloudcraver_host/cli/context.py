@@ -58,6 +58,8 @@ class CliState:
     reported: list[Failure] = field(default_factory=list)
     #: Plugin commands declared in manifests (name -> (plugin, help)), once worked out.
     declared_commands: dict[str, tuple[str, str]] | None = None
+    #: Whether the ignored project settings were mentioned (once per command).
+    project_noted: bool = False
 
     @property
     def paths(self) -> HostPaths:
@@ -82,14 +84,28 @@ class CliState:
         """The layered configuration of this run."""
         if self._config is None:
             from ..config import load_config
+            from ..trust import TrustStore
 
             self._config = load_config(
                 user_file=self.paths.config_file,
                 env_name=self.env_name,
                 options=self.config_options,
                 option_settings=self.option_settings(),
+                trust=TrustStore(self.paths.trust_file),
             )
         return self._config
+
+    def note_project(self) -> None:
+        """Say, once per command, which project settings were ignored and which file skipped."""
+        if self.project_noted:
+            return
+        self.project_noted = True
+        config = self.config
+        for warning in config.warnings:
+            eprint(f"warning: {warning}")
+        note = config.ignored_note()
+        if note is not None:
+            eprint(note)
 
     def host(self) -> PluginHost:
         """The plugin host, started, its warnings printed once."""
@@ -107,6 +123,7 @@ class CliState:
                 on_failure=self._report_failure,
                 trace=(lambda line: eprint(f"trace: {line}")) if self.debug else None,
             )
+            self.note_project()
             self._host.start()
             for warning in self._host.warnings:
                 eprint(f"warning: {warning}")
