@@ -142,8 +142,10 @@ def remove_plugin_section(file: Path, name: str) -> bool:
     return bool(removed)
 
 
-def unset_config_text(text: str, path: Sequence[str], *, source: str = "configuration") -> str | None:
-    """``text`` without the key ``path`` (its comments kept when the edit allows); ``None`` if unset."""
+def unset_config_text(
+    text: str, path: Sequence[str], *, source: str = "configuration"
+) -> str | None:
+    """``text`` without the key ``path`` (comments kept when the edit allows); ``None`` if unset."""
     data = loads(text, source=source) if text.strip() else {}
     parent: Any = data
     for key in path[:-1]:

@@ -1,4 +1,4 @@
-"""Project files are untrusted: what they may set, trust by path and digest, where the search stops."""
+"""Untrusted project files: what they may set, trust by path and digest, where search stops."""
 
 from __future__ import annotations
 
@@ -122,7 +122,9 @@ def test_an_untrusted_environment_section_is_filtered_the_same_way(
 
 
 def test_strict_and_safe_mode_true_apply_from_an_untrusted_project(tmp_path: Path) -> None:
-    project = write(tmp_path / "repo" / "cloudcraver.toml", "[host]\nstrict = true\nsafe_mode = true\n")
+    project = write(
+        tmp_path / "repo" / "cloudcraver.toml", "[host]\nstrict = true\nsafe_mode = true\n"
+    )
     (project.parent / ".git").mkdir()
     config = load_config(
         user_file=tmp_path / "none.toml",
@@ -226,5 +228,5 @@ def test_a_malformed_cloudcraver_toml_stays_an_error(tmp_path: Path) -> None:
     write(tmp_path / "outer" / "cloudcraver.toml", "[plugins\n")
     cwd = tmp_path / "outer" / "inner"
     cwd.mkdir()
-    with pytest.raises(ConfigError, match="cloudcraver.toml: invalid TOML"):
+    with pytest.raises(ConfigError, match=r"cloudcraver\.toml: invalid TOML"):
         load_config(user_file=tmp_path / "none.toml", cwd=cwd, environ={}, home=tmp_path)
