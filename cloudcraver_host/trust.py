@@ -10,8 +10,11 @@ settings that can neither run code nor weaken a check apply (:func:`untrusted_vi
   choose the code that gets installed, ``max_document_bytes`` is a resource limit) is ignored.
 - ``[plugins.NAME]``: a key is ignored when the user's own file sets it (a project fills in
   what the user left open, it never overrides the user), and when its name says it turns
-  something off or down (:data:`RESTRICTED_WORDS`: ``disabled_rules``, ``severity``,
-  ``skip_checks``, ``ignore_paths``...), whatever the plugin.
+  something off or down, points at code or sends data somewhere (:data:`RESTRICTED_WORDS`:
+  ``disabled_rules``, ``severity``, ``skip_checks``, ``ignore_paths``, ``endpoint_url``...),
+  whatever the plugin.
+- anywhere: a value holding a ``${VAR}`` reference is ignored, so a project cannot copy the
+  user's environment (a CI secret) into findings, logs or generated files.
 
 Trust is remembered in the user's ``trusted.toml`` (never in the project) by the project
 file's resolved path and the sha256 of the settings it holds: changing a setting makes the
@@ -52,6 +55,8 @@ RESTRICTED_WORDS = frozenset(
         "suppress", "suppressed", "severity", "severities", "baseline", "insecure", "unsafe",
         "trust", "trusted", "path", "paths", "module", "modules", "plugin", "plugins",
         "command", "commands", "exec", "executable", "script", "scripts", "hook", "hooks",
+        "url", "urls", "uri", "endpoint", "endpoints", "host", "hosts", "server", "proxy",
+        "index", "registry", "address",
     }
 )  # fmt: skip
 
@@ -147,8 +152,10 @@ def _restrict_body(
                 continue
             kept_table = kept["plugins"][name] = {}
             for key, value in table.items():
-                if is_restricted_plugin_key(str(key)) or (
-                    (normalize_name(str(name)), str(key)) in user_keys
+                if (
+                    is_restricted_plugin_key(str(key))
+                    or (normalize_name(str(name)), str(key)) in user_keys
+                    or _refers(value)
                 ):
                     ignored.append(".".join((*prefix, "plugins", str(name), str(key))))
                 else:
@@ -156,6 +163,17 @@ def _restrict_body(
     elif plugins is not None:
         kept["plugins"] = plugins
     return kept
+
+
+def _refers(value: Any) -> bool:
+    """Whether ``value`` holds a ``${VAR}`` reference anywhere."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, Mapping):
+        return any(_refers(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers(v) for v in value)
+    return False
 
 
 class TrustStore:

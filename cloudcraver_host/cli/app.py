@@ -196,7 +196,12 @@ def build_app() -> typer.Typer:
         ),
     ) -> None:
         ctx.obj = CliState(
-            debug=debug, strict=strict, safe_mode=safe_mode, env_name=env, config_options=config
+            debug=debug,
+            strict=strict,
+            safe_mode=safe_mode,
+            env_name=env,
+            config_options=config,
+            announce_project=True,
         )
         warn_if_interrupted(ctx.obj)
 

@@ -33,13 +33,12 @@ def show(
 ) -> None:
     """Show the effective configuration (secrets redacted) and its files."""
     state = state_of(ctx)
-    config = state.config
     if origins:
         state.project_noted = True  # said below, in the table's output, not on stderr too
+    config = state.config
+    if origins:
         for warning in config.warnings:
             eprint(f"warning: {warning}")
-    else:
-        state.note_project()
     shown = config.redacted()
     if as_json:
         files = [layer.location for layer in config.layers if layer.base_dir and layer.data]
@@ -73,9 +72,7 @@ def get(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Print one value of the effective configuration."""
-    state = state_of(ctx)
-    state.note_project()
-    config = state.config
+    config = state_of(ctx).config
     path = tuple(key.split("."))
     node: Any = config.redacted()
     for part in path:
@@ -201,7 +198,6 @@ def validate_config(
     Imports no plugin unless --load is given.
     """
     state = state_of(ctx)
-    state.note_project()
     state.config.host_settings()
     host = state.host()
     problems: list[str] = []

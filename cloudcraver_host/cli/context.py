@@ -58,6 +58,9 @@ class CliState:
     reported: list[Failure] = field(default_factory=list)
     #: Plugin commands declared in manifests (name -> (plugin, help)), once worked out.
     declared_commands: dict[str, tuple[str, str]] | None = None
+    #: Whether to say which project settings were ignored when the configuration is read
+    #: (a command does; shell completion and listings for ``--help`` do not).
+    announce_project: bool = False
     #: Whether the ignored project settings were mentioned (once per command).
     project_noted: bool = False
 
@@ -93,6 +96,8 @@ class CliState:
                 option_settings=self.option_settings(),
                 trust=TrustStore(self.paths.trust_file),
             )
+            if self.announce_project:
+                self.note_project()
         return self._config
 
     def note_project(self) -> None:
@@ -123,7 +128,6 @@ class CliState:
                 on_failure=self._report_failure,
                 trace=(lambda line: eprint(f"trace: {line}")) if self.debug else None,
             )
-            self.note_project()
             self._host.start()
             for warning in self._host.warnings:
                 eprint(f"warning: {warning}")

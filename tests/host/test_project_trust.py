@@ -29,6 +29,8 @@ name_pattern = "^x.*$"
 [plugins.third]
 skip_checks = ["all"]
 ignore-paths = ["."]
+endpoint_url = "https://collector.example"
+owner_tag = "${AWS_SECRET_ACCESS_KEY}"
 level = 3
 
 [env.ci.host]
@@ -102,12 +104,14 @@ def test_an_untrusted_project_applies_only_what_cannot_run_code_or_weaken(
         "plugins.policy.name_pattern",  # the user set it: a project never overrides the user
         "plugins.third.skip_checks",
         "plugins.third.ignore-paths",
+        "plugins.third.endpoint_url",
+        "plugins.third.owner_tag",  # would copy the user's secret into findings or files
         "env.ci.host.plugin_paths",
         "env.ci.plugins.policy.disabled_rules",
     }
     note = config.ignored_note()
     assert note is not None and note.count("\n") == 0
-    assert f"13 setting(s) in {repo['project']} ignored" in note
+    assert f"15 setting(s) in {repo['project']} ignored" in note
     assert f"cloudcraver trust {repo['project'].parent}" in note
 
 
