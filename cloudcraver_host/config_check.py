@@ -25,9 +25,12 @@ def setting_path(path: Sequence[str]) -> tuple[str, ...]:
 
 
 def host_assignment_problem(path: Sequence[str], value: Any) -> str | None:
-    """What is wrong with setting ``host.KEY`` (``path`` without any ``env.NAME``)."""
-    if len(path) != 2:
-        return f"{'.'.join(path)}: host settings are single keys, such as host.strict"
+    """What is wrong with setting ``host.KEY...`` (``path`` without any ``env.NAME``).
+
+    A deeper key (``host.update_policies.cc-x``) is checked as the table it makes.
+    """
+    if len(path) > 2:
+        value = set_path({}, path[2:], value)
     return host_value_problem(path[1], value)
 
 

@@ -26,7 +26,8 @@ BEFORE = '# mine\n[host]\nstrict = true\n\n[plugins.policy]\nrequired_tags = ["o
         ("host.strict", "maybe", "expected true or false"),
         ("host.update_policy", "yolo", "expected one of pinned"),
         ("host.plugin_paths", "5", "expected a list of paths"),
-        ("host.strict.deeper", "1", "single keys"),
+        ("host.strict.deeper", "1", "expected true or false"),
+        ("host.update_policies.cc-x", '"yolo"', "cc-x: expected one of"),
         ("env.ci.host.max_document_bytes", "0", "greater than 0"),
         ("plugins.policy.nope", "1", "unknown key"),
         ("plugins.policy.severity", '{aws-s3-versioning = "low"}', "one of 'error'"),
@@ -63,10 +64,15 @@ def test_good_values_are_written(cc: Cli) -> None:
         ("host.plugin_paths", '["../x"]'),
         ("plugins.policy.severity", '{aws-s3-versioning = "error"}'),
         ("env.ci.host.strict", "true"),
+        ("host.update_policies.cc-x", '"patch"'),
     ):
         assert_exit(cc("config", "set", key, value), 0)
     written = tomllib.loads(cc.config_file.read_text(encoding="utf-8"))
-    assert written["host"] == {"update_policy": "minor", "plugin_paths": ["../x"]}
+    assert written["host"] == {
+        "update_policy": "minor",
+        "plugin_paths": ["../x"],
+        "update_policies": {"cc-x": "patch"},
+    }
     assert written["env"]["ci"]["host"]["strict"] is True
 
 

@@ -234,3 +234,16 @@ def test_a_malformed_cloudcraver_toml_stays_an_error(tmp_path: Path) -> None:
     cwd.mkdir()
     with pytest.raises(ConfigError, match=r"cloudcraver\.toml: invalid TOML"):
         load_config(user_file=tmp_path / "none.toml", cwd=cwd, environ={}, home=tmp_path)
+
+
+def test_a_malformed_trust_file_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    from cloudcraver_host.errors import StateFileError
+
+    trusted = write(tmp_path / "trusted.toml", "projects = 5\n")
+    store = TrustStore(trusted)
+    with pytest.raises(StateFileError, match="delete the file") as raised:
+        store.is_trusted(tmp_path / "cloudcraver.toml", "0" * 64)
+    assert raised.value.exit_code == 2 and str(trusted) in str(raised.value)
+    with pytest.raises(StateFileError):
+        store.trust(tmp_path / "cloudcraver.toml", "0" * 64)
+    assert trusted.read_text(encoding="utf-8") == "projects = 5\n"
