@@ -2,7 +2,8 @@
 
 A value that breaks the configuration would make every later command exit 2, so it is
 refused before the file changes: host keys by the host's own checks, ``plugins.NAME.*`` by
-the JSON schema of the plugin's manifest (no plugin code is imported for that).
+the JSON schema of the plugin's manifest (no plugin code is imported for that), or, for a
+plugin without one, by its own config model (the CLI activates it with the value applied).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from .config import host_value_problem, set_path
 
-__all__ = ["plugin_value_problem", "setting_path", "host_assignment_problem"]
+__all__ = ["host_assignment_problem", "plugin_value_problem", "quote_hint", "setting_path"]
 
 
 def setting_path(path: Sequence[str]) -> tuple[str, ...]:
@@ -62,11 +63,11 @@ def plugin_value_problem(
             continue
         if expected.startswith("required") and key != dotted and dotted:
             continue
-        return expected + _quote_hint(expected, value, raw)
+        return expected + quote_hint(expected, value, raw)
     return None
 
 
-def _quote_hint(expected: str, value: Any, raw: str) -> str:
+def quote_hint(expected: str, value: Any, raw: str) -> str:
     """A hint when TOML read a number, boolean or date where text is expected."""
     if "string" not in expected or isinstance(value, (str, list, dict)):
         return ""

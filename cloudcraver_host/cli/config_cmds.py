@@ -112,7 +112,7 @@ def _target(state: CliState, project: bool) -> Path:
 
 
 def _check_value(state: CliState, path: tuple[str, ...], value: Any, raw: str) -> str | None:
-    """Refuse a value the configuration cannot hold; a warning when it cannot be checked."""
+    """What makes ``value`` wrong at ``path``; ``None`` if right (or, with a warning, uncheckable)."""
     from ..config_check import host_assignment_problem, plugin_value_problem, setting_path
     from ..names import normalize_name
 
@@ -127,14 +127,44 @@ def _check_value(state: CliState, path: tuple[str, ...], value: Any, raw: str) -
         eprint(f"warning: no plugin named '{setting[1]}' is installed; the value is not checked")
         return None
     manifest = host.record(name).manifest
-    if manifest is None or manifest.config_schema is None:
-        eprint(
-            f"warning: plugin '{name}' has no config schema in a manifest; the value is not "
-            "checked: run `cloudcraver config validate --load` to check it"
-        )
-        return None
-    section = state.config.merged().get("plugins", {}).get(name, {})
-    return plugin_value_problem(section, setting[2:], value, manifest.config_schema, raw)
+    if manifest is not None and manifest.config_schema is not None:
+        section = state.config.merged().get("plugins", {}).get(name, {})
+        return plugin_value_problem(section, setting[2:], value, manifest.config_schema, raw)
+    return _model_problem(state, name, setting, value, raw)
+
+
+def _model_problem(
+    state: CliState, name: str, setting: tuple[str, ...], value: Any, raw: str
+) -> str | None:
+    """Check the value with the plugin's own model: it has no schema, so it is imported."""
+    from ..config import ConfigLayer, LayeredConfig, set_path
+    from ..config_check import quote_hint
+    from ..discovery_cache import DiscoveryCache
+    from ..host import PluginHost
+    from ..learned import LearnedFacts
+    from ..state import PluginStateStore
+
+    current = state.config
+    pending = ConfigLayer("pending", "the value being set", set_path({}, setting, value))
+    config = LayeredConfig(
+        (*current.layers, pending), current.environ, current.env_name, current.project_file
+    )
+    host = PluginHost(
+        config=config,
+        state=PluginStateStore(state.paths.state_file, read_only=True),
+        cache=DiscoveryCache(state.paths.cache_dir),
+        learned=LearnedFacts(state.paths.cache_dir),
+    )
+    host.start()
+    try:
+        failure = host.activate(name).failure
+    finally:
+        host.close()
+    if failure is not None and failure.user_error:
+        return failure.reason + quote_hint(failure.reason, value, raw)
+    if failure is not None:
+        eprint(f"warning: the value is not checked: {failure.describe()}")
+    return None
 
 
 @app.command("set")

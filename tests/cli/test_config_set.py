@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,26 @@ def test_a_malformed_state_file_is_an_input_error(cc: Cli) -> None:
         result = cc(*args)
         assert_one_error(result, 2, str(cc.state_file), "delete it to reset")
     assert cc.state_file.read_text(encoding="utf-8") == "plugins = 5\n"
+
+
+def test_a_plugin_without_a_manifest_schema_is_checked_by_its_model(
+    cc: Cli, clone_plugin: Callable[[str, str, str], Path]
+) -> None:
+    checkout = clone_plugin("cc-test-manifest", "manifest-demo", "model-only")
+    manifest = next(checkout.rglob("cloudcraver_plugin.toml"))
+    text = manifest.read_text(encoding="utf-8")
+    start, end = text.index("[config_schema]"), text.index("[[templates]]")
+    manifest.write_text(text[:start] + text[end:], encoding="utf-8")
+    run = cc.with_env(CLOUDCRAVER_PLUGIN_PATH=str(checkout.parent))
+
+    bad = run("config", "set", "plugins.model-only.limit", '"lots"')
+    assert_one_error(bad, 2, "plugins.model-only.limit", "valid integer", "unchanged")
+    number = run("config", "set", "plugins.model-only.greeting", "42")
+    line = assert_one_error(number, 2, "plugins.model-only.greeting", "valid string")
+    assert "quote it: '\"42\"'" in line, shown(number)
+    assert not cc.config_file.exists()
+
+    assert_exit(run("config", "set", "plugins.model-only.limit", "7"), 0)
+    assert tomllib.loads(cc.config_file.read_text(encoding="utf-8")) == {
+        "plugins": {"model-only": {"limit": 7}}
+    }
