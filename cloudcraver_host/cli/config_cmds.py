@@ -112,7 +112,7 @@ def _target(state: CliState, project: bool) -> Path:
 
 
 def _check_value(state: CliState, path: tuple[str, ...], value: Any, raw: str) -> str | None:
-    """What makes ``value`` wrong at ``path``; ``None`` if right (or, with a warning, uncheckable)."""
+    """What makes ``value`` wrong at ``path``; ``None`` if right or (with a warning) unchecked."""
     from ..config_check import host_assignment_problem, plugin_value_problem, setting_path
     from ..names import normalize_name
 
