@@ -139,23 +139,13 @@ def _model_problem(
     """Check the value with the plugin's own model: it has no schema, so it is imported."""
     from ..config import ConfigLayer, LayeredConfig, set_path
     from ..config_check import quote_hint
-    from ..discovery_cache import DiscoveryCache
-    from ..host import PluginHost
-    from ..learned import LearnedFacts
-    from ..state import PluginStateStore
 
     current = state.config
     pending = ConfigLayer("pending", "the value being set", set_path({}, setting, value))
     config = LayeredConfig(
         (*current.layers, pending), current.environ, current.env_name, current.project_file
     )
-    host = PluginHost(
-        config=config,
-        state=PluginStateStore(state.paths.state_file, read_only=True),
-        cache=DiscoveryCache(state.paths.cache_dir),
-        learned=LearnedFacts(state.paths.cache_dir),
-    )
-    host.start()
+    host = state.silent_host(config)
     try:
         failure = host.activate(name).failure
     finally:

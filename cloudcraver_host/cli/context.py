@@ -137,6 +137,10 @@ class CliState:
         """A host that only reads manifests (for ``--help``): it prints and records nothing."""
         if self._host is not None:
             return self._host
+        return self.silent_host(self.config)
+
+    def silent_host(self, config: LayeredConfig) -> PluginHost:
+        """A started host on ``config`` that records nothing (checks with other settings)."""
         from ..discovery_cache import DiscoveryCache
         from ..host import PluginHost
         from ..learned import LearnedFacts
@@ -144,7 +148,7 @@ class CliState:
 
         store = PluginStateStore(self.paths.state_file, read_only=True)
         host = PluginHost(
-            config=self.config,
+            config=config,
             state=store,
             cache=DiscoveryCache(self.paths.cache_dir),
             learned=LearnedFacts(self.paths.cache_dir),
