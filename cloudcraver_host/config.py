@@ -5,7 +5,9 @@ Layers, later wins:
 1. the plugin's model defaults (applied when the plugin's section is validated);
 2. the user file, ``config.toml`` in the host's configuration folder;
 3. the project file: ``cloudcraver.toml``, or ``[tool.cloudcraver]`` in ``pyproject.toml``,
-   the first found walking up from the working directory;
+   the first found walking up from the working directory to the repository root or home
+   (:func:`project_search_folders`); unless the user trusts it, only the settings
+   :func:`~cloudcraver_host.trust.untrusted_view` lets through apply;
 4. the ``[env.NAME]`` section of those files, for the environment chosen by ``--env NAME``
    or ``CLOUDCRAVER_ENV`` (the user file's section first, then the project's);
 5. ``CLOUDCRAVER_*`` environment variables: ``CLOUDCRAVER_PLUGINS__POLICY__MAX_SIZE=5`` sets
@@ -220,7 +222,9 @@ class LayeredConfig:
         """One line on the project settings that were ignored, and how to apply them."""
         if not self.ignored or self.project_file is None:
             return None
-        folder = self.project_file.parent
+        import shlex
+
+        folder = shlex.quote(str(self.project_file.parent))
         return (
             f"note: {len(self.ignored)} setting(s) in {self.project_file} ignored "
             f"(untrusted project: {', '.join(self.ignored)}); "
@@ -527,6 +531,7 @@ def project_search_folders(start: Path, home: Path | None = None) -> list[Path]:
     search before it: a file left there by someone else must not configure everyone below.
     """
     home = (home if home is not None else Path.home()).resolve()
+    start = start.resolve()
     folders: list[Path] = []
     for folder in (start, *start.parents):
         if _shared_folder(folder):
