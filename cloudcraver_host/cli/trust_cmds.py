@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,10 +17,9 @@ _DIR = typer.Argument(
 )
 
 
-def _project_file(directory: Path | None) -> tuple[Path, str]:
-    """The project file found from ``directory`` and the digest of its settings."""
+def _project_file(directory: Path | None) -> tuple[Path, dict[str, Any]]:
+    """The project file found from ``directory`` (default: the working directory) and its table."""
     from ..config import find_project_config
-    from ..trust import settings_digest
 
     start = (directory or Path.cwd()).expanduser().resolve()
     if not start.is_dir():
@@ -31,7 +31,7 @@ def _project_file(directory: Path | None) -> tuple[Path, str]:
             "folders above it (up to the repository root or your home)"
         )
     path, data = found
-    return path.resolve(), settings_digest(data)
+    return path.resolve(), data
 
 
 @command
@@ -41,12 +41,16 @@ def trust(ctx: typer.Context, directory: Path | None = _DIR) -> None:
     An untrusted project file applies only settings that can neither run code nor weaken a
     check. Read the file before trusting it: it may load plugins from its own folders.
     """
-    from ..trust import TrustStore
+    from ..trust import TrustStore, settings_digest, untrusted_view
 
     state = state_of(ctx)
-    path, digest = _project_file(directory)
+    path, data = _project_file(directory)
+    digest = settings_digest(data)
     TrustStore(state.paths.trust_file).trust(path, digest)
+    unlocked = untrusted_view(data, {}).ignored
     print(f"trusted {path} (settings sha256 {digest[:12]}); a change to its settings withdraws it")
+    if unlocked:
+        print(f"it may now set: {', '.join(unlocked)}")
 
 
 @command

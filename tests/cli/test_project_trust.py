@@ -69,6 +69,7 @@ def test_trust_applies_the_project_until_it_is_edited_or_untrusted(
     trusted = run("trust", cwd=repo / "tools")  # any folder of the project
     assert_exit(trusted, 0)
     assert str(repo / "cloudcraver.toml") in trusted.stdout
+    assert "it may now set: host.plugin_paths, host.safe_mode" in trusted.stdout
     assert repo.as_posix() not in run.config_file.read_text(encoding="utf-8")  # kept apart
 
     applied = run("validate", "insecure.yaml", cwd=repo)
