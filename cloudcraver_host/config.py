@@ -5,7 +5,9 @@ Layers, later wins:
 1. the plugin's model defaults (applied when the plugin's section is validated);
 2. the user file, ``config.toml`` in the host's configuration folder;
 3. the project file: ``cloudcraver.toml``, or ``[tool.cloudcraver]`` in ``pyproject.toml``,
-   the first found walking up from the working directory;
+   the first found walking up from the working directory to the repository root or home
+   (:func:`project_search_folders`); unless the user trusts it, only the settings
+   :func:`~cloudcraver_host.trust.untrusted_view` lets through apply;
 4. the ``[env.NAME]`` section of those files, for the environment chosen by ``--env NAME``
    or ``CLOUDCRAVER_ENV`` (the user file's section first, then the project's);
 5. ``CLOUDCRAVER_*`` environment variables: ``CLOUDCRAVER_PLUGINS__POLICY__MAX_SIZE=5`` sets
@@ -35,15 +37,19 @@ from .tomlfile import loads, read_toml
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
+    from .trust import TrustStore
+
 __all__ = [
     "ConfigLayer",
     "HostSettings",
     "LayeredConfig",
     "find_project_config",
+    "host_value_problem",
     "load_config",
     "parse_assignment",
     "parse_setting",
     "parse_value",
+    "project_search_folders",
     "set_path",
 ]
 
@@ -134,6 +140,23 @@ _HOST_KEYS: dict[str, Any] = {
 }
 
 
+def host_value_problem(key: str, value: Any) -> str | None:
+    """What is wrong with ``host.KEY = value`` (as a file would hold it), or ``None``.
+
+    A text holding a ``${VAR}`` reference is checked when it is used, not here.
+    """
+    check = _HOST_KEYS.get(key)
+    if check is None:
+        return f"unknown key host.{key}; the keys are {', '.join(_HOST_KEYS)}"
+    if isinstance(value, str) and _REFERENCE.search(value):
+        return None
+    try:
+        check(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass(frozen=True)
 class HostSettings:
     """The host's own settings, validated from the ``[host]`` table of every layer."""
@@ -190,6 +213,23 @@ class LayeredConfig:
     environ: Mapping[str, str]
     env_name: str | None = None
     project_file: Path | None = None
+    #: The project file's settings that were not applied (dotted keys): it is not trusted.
+    ignored: tuple[str, ...] = ()
+    #: Lines to show the user about how the configuration was found (a skipped file).
+    warnings: tuple[str, ...] = ()
+
+    def ignored_note(self) -> str | None:
+        """One line on the project settings that were ignored, and how to apply them."""
+        if not self.ignored or self.project_file is None:
+            return None
+        import shlex
+
+        folder = shlex.quote(str(self.project_file.parent))
+        return (
+            f"note: {len(self.ignored)} setting(s) in {self.project_file} ignored "
+            f"(untrusted project: {', '.join(self.ignored)}); "
+            f"run `cloudcraver trust {folder}` to apply them"
+        )
 
     def __post_init__(self) -> None:
         # Plugin tables are compared by normalised name, so every spelling lands in its
@@ -482,15 +522,63 @@ def set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> dict[str,
     return data
 
 
-def find_project_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest ``cloudcraver.toml`` or ``pyproject.toml`` with ``[tool.cloudcraver]``."""
+def project_search_folders(start: Path, home: Path | None = None) -> list[Path]:
+    """The folders searched for a project file, nearest first.
+
+    The search goes up from ``start`` and stops at the repository root (the folder holding
+    ``.git``, searched) or the user's home (searched), never above it. A folder others may
+    write to (world-writable, such as ``/tmp``) or owned by another user (not root) ends the
+    search before it: a file left there by someone else must not configure everyone below.
+    """
+    home = (home if home is not None else Path.home()).resolve()
+    start = start.resolve()
+    folders: list[Path] = []
     for folder in (start, *start.parents):
+        if _shared_folder(folder):
+            break
+        folders.append(folder)
+        if folder == home or (folder / ".git").exists():
+            break
+    return folders
+
+
+def _shared_folder(folder: Path) -> bool:
+    import stat
+
+    try:
+        info = folder.stat()
+    except OSError:
+        return True  # cannot tell who owns it: do not look further
+    if os.name != "posix":
+        return False  # Windows: no such ownership test; the boundaries above still apply
+    if info.st_mode & stat.S_IWOTH:
+        return True
+    return info.st_uid not in (0, os.getuid())  # type: ignore[attr-defined,unused-ignore]
+
+
+def find_project_config(
+    start: Path, *, home: Path | None = None, warnings: list[str] | None = None
+) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest ``cloudcraver.toml`` or ``pyproject.toml`` with ``[tool.cloudcraver]``.
+
+    See :func:`project_search_folders` for where it looks. A malformed ``cloudcraver.toml``
+    is an error (the file exists only for cloudcraver); a malformed ``pyproject.toml`` may
+    belong to an unrelated project, so it is skipped with a line in ``warnings``.
+    """
+    for folder in project_search_folders(start, home):
         candidate = folder / "cloudcraver.toml"
         if candidate.is_file():
             return candidate, read_toml(candidate)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            table = read_toml(pyproject).get("tool", {}).get("cloudcraver")
+            try:
+                data = read_toml(pyproject)
+            except ConfigError as exc:
+                if warnings is not None:
+                    warnings.append(f"{exc} (skipped while looking for [tool.cloudcraver])")
+                continue
+            tool = data.get("tool")
+            table = tool.get("cloudcraver") if isinstance(tool, dict) else None
             if isinstance(table, dict):
                 return pyproject, table
     return None
@@ -561,6 +649,8 @@ def load_config(
     environ: Mapping[str, str] | None = None,
     options: Iterable[str] = (),
     option_settings: Mapping[str, Any] | None = None,
+    trust: TrustStore | None = None,
+    home: Path | None = None,
 ) -> LayeredConfig:
     """Read every layer for a run.
 
@@ -570,6 +660,10 @@ def load_config(
     :param environ: the environment (default: ``os.environ``).
     :param options: ``KEY=VALUE`` assignments from ``--config``.
     :param option_settings: host settings given as dedicated options (``{"strict": True}``).
+    :param trust: the user's trusted projects: a project file it does not trust applies only
+        what :func:`~cloudcraver_host.trust.untrusted_view` lets through. ``None`` applies the
+        project file in full (for callers that decided to trust it; the CLI always passes one).
+    :param home: the user's home, where the project search stops (default: ``Path.home()``).
     """
     env = dict(os.environ if environ is None else environ)
     start = Path.cwd() if cwd is None else cwd
@@ -580,8 +674,11 @@ def load_config(
     user_data = read_toml(user_file)
     layers.append(_file_layer("user", user_file, user_data))
     sources.append((user_file, user_data))
-    project = find_project_config(start)
+    warnings: list[str] = []
+    ignored: tuple[str, ...] = ()
+    project = find_project_config(start, home=home, warnings=warnings)
     if project is not None:
+        project, ignored = _trusted_part(project, user_data, trust)
         layers.append(_file_layer("project", *project))
         sources.append(project)
     if env_name:
@@ -614,4 +711,24 @@ def load_config(
         set_path(option_data, ("host", key), value)
         option_origins[("host", key)] = f"option --{key.replace('_', '-')}"
     layers.append(ConfigLayer("options", "command-line options", option_data, option_origins))
-    return LayeredConfig(tuple(layers), env, env_name, project[0] if project is not None else None)
+    return LayeredConfig(
+        tuple(layers),
+        env,
+        env_name,
+        project[0] if project is not None else None,
+        ignored=ignored,
+        warnings=tuple(warnings),
+    )
+
+
+def _trusted_part(
+    project: tuple[Path, dict[str, Any]], user_data: Mapping[str, Any], trust: TrustStore | None
+) -> tuple[tuple[Path, dict[str, Any]], tuple[str, ...]]:
+    """The project file's settings that apply, and the keys ignored (it is untrusted)."""
+    from .trust import settings_digest, untrusted_view
+
+    path, data = project
+    if trust is None or trust.is_trusted(path, settings_digest(data)):
+        return project, ()
+    view = untrusted_view(data, user_data)
+    return (path, view.data), view.ignored

@@ -183,12 +183,15 @@ class PluginHost:
         It reads the user and project configuration files, ``CLOUDCRAVER_*`` variables and
         the user's state file.
         """
+        from .trust import TrustStore
+
         paths = paths or HostPaths.from_environment()
         config = load_config(
             user_file=paths.config_file,
             env_name=env_name,
             options=options,
             option_settings=option_settings,
+            trust=TrustStore(paths.trust_file),  # a project file the user did not trust is limited
         )
         kwargs.setdefault("state", PluginStateStore(paths.state_file))
         kwargs.setdefault("cache", DiscoveryCache(paths.cache_dir))

@@ -20,7 +20,8 @@ APP_NAME = "cloudcraver"
 class HostPaths:
     """The host's directories and the files in them.
 
-    :param config_dir: holds ``config.toml`` (user configuration) and ``state.toml``.
+    :param config_dir: holds ``config.toml`` (user configuration), ``state.toml`` and
+        ``trusted.toml``.
     :param data_dir: holds data the host keeps (archives, journals of later features).
     :param cache_dir: holds caches that can be deleted at any time.
     """
@@ -54,3 +55,8 @@ class HostPaths:
     def state_file(self) -> Path:
         """The file recording which plugins are enabled and their last failures."""
         return self.config_dir / "state.toml"
+
+    @property
+    def trust_file(self) -> Path:
+        """The project files the user trusts (``cloudcraver trust``), with their digests."""
+        return self.config_dir / "trusted.toml"

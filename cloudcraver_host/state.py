@@ -71,7 +71,7 @@ class PluginStateStore:
             ) from exc
         disabled: set[str] = set()
         failures: dict[str, LastFailure] = {}
-        for name, entry in _plugins_table(data).items():
+        for name, entry in self._checked(data).items():
             if not isinstance(entry, dict):
                 continue
             if entry.get("enabled") is False:
@@ -109,8 +109,25 @@ class PluginStateStore:
         self._write(update)
 
     def _write(self, update: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        if not self.read_only:
-            locked_update(self.path, update, header=_HEADER)
+        if self.read_only:
+            return
+
+        def checked_update(data: dict[str, Any]) -> dict[str, Any]:
+            self._checked(data)
+            return update(data)
+
+        locked_update(self.path, checked_update, header=_HEADER)
+
+    def _checked(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The ``plugins`` table; a file of another shape is refused, never overwritten."""
+        plugins = data.get("plugins", {})
+        if not isinstance(plugins, dict):
+            raise StateFileError(
+                f"{self.path}: plugins = {type(plugins).__name__} where a table "
+                "[plugins.NAME] is expected; the state file only records disabled plugins and "
+                "last failures: delete it to reset"
+            )
+        return plugins
 
     def forget(self, name: str) -> None:
         """Forget everything recorded about ``name`` (``plugin uninstall --purge``)."""

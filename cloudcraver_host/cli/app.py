@@ -163,7 +163,7 @@ def _version(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     """The root Typer application with every built-in command."""
-    from . import config_cmds, install_cmds, plugin_cmds, template_cmds, validate_cmd
+    from . import config_cmds, install_cmds, plugin_cmds, template_cmds, trust_cmds, validate_cmd
 
     app = new_typer(
         cls=_PluginCommandGroup,
@@ -196,7 +196,12 @@ def build_app() -> typer.Typer:
         ),
     ) -> None:
         ctx.obj = CliState(
-            debug=debug, strict=strict, safe_mode=safe_mode, env_name=env, config_options=config
+            debug=debug,
+            strict=strict,
+            safe_mode=safe_mode,
+            env_name=env,
+            config_options=config,
+            announce_project=True,
         )
         warn_if_interrupted(ctx.obj)
 
@@ -205,4 +210,6 @@ def build_app() -> typer.Typer:
     app.add_typer(template_cmds.app, name="template")
     app.command("validate")(validate_cmd.validate)
     app.add_typer(config_cmds.app, name="config")
+    app.command("trust")(trust_cmds.trust)
+    app.command("untrust")(trust_cmds.untrust)
     return app

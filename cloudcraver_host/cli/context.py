@@ -58,6 +58,11 @@ class CliState:
     reported: list[Failure] = field(default_factory=list)
     #: Plugin commands declared in manifests (name -> (plugin, help)), once worked out.
     declared_commands: dict[str, tuple[str, str]] | None = None
+    #: Whether to say which project settings were ignored when the configuration is read
+    #: (a command does; shell completion and listings for ``--help`` do not).
+    announce_project: bool = False
+    #: Whether the ignored project settings were mentioned (once per command).
+    project_noted: bool = False
 
     @property
     def paths(self) -> HostPaths:
@@ -82,14 +87,30 @@ class CliState:
         """The layered configuration of this run."""
         if self._config is None:
             from ..config import load_config
+            from ..trust import TrustStore
 
             self._config = load_config(
                 user_file=self.paths.config_file,
                 env_name=self.env_name,
                 options=self.config_options,
                 option_settings=self.option_settings(),
+                trust=TrustStore(self.paths.trust_file),
             )
+            if self.announce_project:
+                self.note_project()
         return self._config
+
+    def note_project(self) -> None:
+        """Say, once per command, which project settings were ignored and which file skipped."""
+        if self.project_noted:
+            return
+        self.project_noted = True
+        config = self.config
+        for warning in config.warnings:
+            eprint(f"warning: {warning}")
+        note = config.ignored_note()
+        if note is not None:
+            eprint(note)
 
     def host(self) -> PluginHost:
         """The plugin host, started, its warnings printed once."""
@@ -116,6 +137,10 @@ class CliState:
         """A host that only reads manifests (for ``--help``): it prints and records nothing."""
         if self._host is not None:
             return self._host
+        return self.silent_host(self.config)
+
+    def silent_host(self, config: LayeredConfig) -> PluginHost:
+        """A started host on ``config`` that records nothing (checks with other settings)."""
         from ..discovery_cache import DiscoveryCache
         from ..host import PluginHost
         from ..learned import LearnedFacts
@@ -123,7 +148,7 @@ class CliState:
 
         store = PluginStateStore(self.paths.state_file, read_only=True)
         host = PluginHost(
-            config=self.config,
+            config=config,
             state=store,
             cache=DiscoveryCache(self.paths.cache_dir),
             learned=LearnedFacts(self.paths.cache_dir),

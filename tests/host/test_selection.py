@@ -113,6 +113,16 @@ def test_host_from_environment_reads_home_variables_and_project(
     monkeypatch.chdir(repo)
     monkeypatch.setenv("CLOUDCRAVER_HOME", str(home))
     monkeypatch.setenv("CLOUDCRAVER_PLUGINS", "manifest-demo")
+    # Untrusted (issue 9): the project's plugin_paths are ignored, its safe settings apply.
+    untrusted = PluginHost.from_environment(environment=False)
+    assert untrusted.names() == [] and untrusted.config.ignored == ("host.plugin_paths",)
+    assert untrusted.config.plugin_section("manifest-demo") == {"greeting": "ahoy"}
+    from cloudcraver_host.config import find_project_config
+    from cloudcraver_host.trust import TrustStore, settings_digest
+
+    found = find_project_config(repo)
+    assert found is not None
+    TrustStore(home / "trusted.toml").trust(found[0], settings_digest(found[1]))
     host = PluginHost.from_environment(environment=False)
     assert sorted(host.names()) == ["manifest-demo", "plain-demo"]
     assert host.info("plain-demo").blocked is not None

@@ -119,3 +119,23 @@ def test_a_failed_update_leaves_the_previous_file_whole(tmp_path: Path) -> None:
         locked_update(path, bad_update)
     assert path.read_text() == before
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("action", ["load", "disable", "fail"])
+def test_a_state_file_of_the_wrong_shape_is_refused_not_overwritten(
+    tmp_path: Path, action: str
+) -> None:
+    path = tmp_path / "state.toml"
+    path.write_text("plugins = 5\n", encoding="utf-8")
+    store = PluginStateStore(path)
+    with pytest.raises(StateFileError) as raised:
+        if action == "load":
+            store.load()
+        elif action == "disable":
+            store.set_enabled("alpha", False)
+        else:
+            store.clear_failure("alpha")
+    message = str(raised.value)
+    assert str(path) in message and "delete it to reset" in message
+    assert raised.value.exit_code == 2
+    assert path.read_text(encoding="utf-8") == "plugins = 5\n"
