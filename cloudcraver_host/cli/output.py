@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
 
-__all__ = ["new_typer", "print_json", "print_table"]
+__all__ = ["new_typer", "print_json", "print_table", "write_output"]
 
 
 def new_typer(**options: Any) -> typer.Typer:
@@ -58,3 +59,23 @@ def _print_plain_table(
     for line in lines:
         cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
         print("  ".join(cells).rstrip())
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write ``--output FILE`` atomically; a path that cannot take it is an input error.
+
+    A symbolic link to a regular file is followed (the file it points to is replaced); a
+    folder, a device, a FIFO, a path under a file or too long a name is refused (exit 2),
+    and nothing is written.
+    """
+    from ..errors import InputError
+    from ..regular_files import reason
+    from ..tomlfile import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except (OSError, UnicodeEncodeError, ValueError) as exc:
+        raise InputError(
+            f"--output {path}: cannot write: {reason(exc)}; choose a regular file, "
+            "or leave out --output to print to standard output"
+        ) from None
