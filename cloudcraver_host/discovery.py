@@ -151,7 +151,15 @@ def _recording(
     read: Callable[[str], tuple[str, str]], files: list[str]
 ) -> Callable[[str], tuple[str, str]]:
     def read_and_record(relative: str) -> tuple[str, str]:
-        text, shown = read(relative)
+        try:
+            text, shown = read(relative)
+        except OSError as exc:
+            # A manifest that cannot be read (a FIFO, too large) is watched too: the
+            # cached error goes once the file is fixed.
+            failed = getattr(exc, "path", None) or exc.filename
+            if isinstance(failed, str):
+                files.append(failed)
+            raise
         if "!/" not in shown:  # a file inside a wheel changes only with the wheel
             files.append(shown)
         return text, shown

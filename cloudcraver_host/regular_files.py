@@ -45,7 +45,12 @@ _CHUNK = 1024 * 1024
 
 
 class NotRegularFileError(OSError):
-    """The path is a folder, a device, a FIFO or a socket; ``str()`` says which."""
+    """The path is a folder, a device, a FIFO or a socket; ``str()`` says which.
+
+    :attr:`path` is the path refused, when known (``filename`` would change ``str()``).
+    """
+
+    path: str | None = None
 
 
 class FileTooLargeError(OSError):
@@ -55,11 +60,12 @@ class FileTooLargeError(OSError):
     :param size: the file's size as ``fstat`` gives it (it may understate: ``/proc`` files).
     """
 
-    def __init__(self, limit: int, size: int) -> None:
+    def __init__(self, limit: int, size: int, path: str | None = None) -> None:
         shown = f"{size} bytes is" if size > limit else "it is"
         super().__init__(f"{shown} over the {limit}-byte limit")
         self.limit = limit
         self.size = size
+        self.path = path
 
 
 def kind_of(mode: int) -> str:
@@ -75,9 +81,11 @@ def kind_of(mode: int) -> str:
     return next((words for test, words in kinds if test(mode)), "not a regular file")
 
 
-def _require_regular(mode: int) -> None:
+def _require_regular(mode: int, path: Path | None = None) -> None:
     if not stat.S_ISREG(mode):
-        raise NotRegularFileError(f"{kind_of(mode)}, not a regular file")
+        error = NotRegularFileError(f"{kind_of(mode)}, not a regular file")
+        error.path = None if path is None else str(path)
+        raise error
 
 
 def read_bytes(path: Path, limit: int) -> bytes:
@@ -87,11 +95,11 @@ def read_bytes(path: Path, limit: int) -> bytes:
     :raises FileTooLargeError: it holds more than ``limit`` bytes.
     :raises OSError: it cannot be opened or read (``FileNotFoundError`` if absent).
     """
-    _require_regular(os.stat(path).st_mode)
+    _require_regular(os.stat(path).st_mode, path)
     fd = os.open(path, _READ_FLAGS)
     try:
         info = os.fstat(fd)
-        _require_regular(info.st_mode)
+        _require_regular(info.st_mode, path)
         chunks: list[bytes] = []
         remaining = limit + 1  # one byte more than allowed tells "too large" from "just fits"
         while remaining > 0:
@@ -104,7 +112,7 @@ def read_bytes(path: Path, limit: int) -> bytes:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise FileTooLargeError(limit, info.st_size)
+        raise FileTooLargeError(limit, info.st_size, str(path))
     return data
 
 
