@@ -41,18 +41,24 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     from rich.markup import escape
     from rich.table import Table
 
+    from ..display import escape as escape_controls
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(escape(cell) for cell in row))  # data, never markup
+        # Data, never markup; and never a terminal control sequence.
+        table.add_row(*(escape(escape_controls(cell)) for cell in row))
     Console(highlight=False).print(table)
 
 
 def _print_plain_table(
     title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
 ) -> None:
-    lines = [[" ".join(str(cell).split()) for cell in row] for row in [columns, *rows]]
+    from ..display import escape
+
+    # One row per line, and no terminal control sequence from a manifest or a file.
+    lines = [[escape(" ".join(str(cell).split())) for cell in row] for row in [columns, *rows]]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     if title:
         print(title)

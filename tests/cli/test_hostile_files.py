@@ -427,3 +427,21 @@ def test_a_100_kb_value_is_not_echoed_whole(policy: Cli) -> None:
 
     line = assert_one_error(result, 2, "--set nope=", "more characters", "unknown parameter")
     assert len(line) < 1100, f"a line of {len(line)} characters"
+
+
+def test_plugin_tables_escape_control_characters_from_manifests(
+    cc: Cli, clone_plugin: Callable[[str, str, str], Path], tmp_path: Path
+) -> None:
+    checkout = clone_plugin("cc-test-manifest", "manifest-demo", "loud-manifest")
+    manifest = next(checkout.rglob("cloudcraver_plugin.toml"))
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(
+        text.replace('description = "', 'description = "\\u001b[2J\\u202eHidden ', 1),
+        encoding="utf-8",
+    )
+    runner = cc.with_env(CLOUDCRAVER_PLUGIN_PATH=str(tmp_path / "plugin-path"))
+
+    result = runner("plugin", "list", check=True)
+
+    assert "\\x1b[2J\\u202eHidden" in result.stdout, shown(result)
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
