@@ -100,6 +100,8 @@ def read_bytes(path: Path, limit: int) -> bytes:
     try:
         info = os.fstat(fd)
         _require_regular(info.st_mode, path)
+        if info.st_size > limit:  # known too large: no need to read it to say so
+            raise FileTooLargeError(limit, info.st_size, str(path))
         chunks: list[bytes] = []
         remaining = limit + 1  # one byte more than allowed tells "too large" from "just fits"
         while remaining > 0:
