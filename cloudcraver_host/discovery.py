@@ -21,12 +21,16 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudcraver_hookspecs import ENTRY_POINT_GROUP, MANIFEST_ENTRY_POINT_GROUP
 
 from .declaration import Declaration
 from .names import normalize_name
+from .regular_files import SMALL_FILE_LIMIT, FileTooLargeError, read_text, reason
+
+if TYPE_CHECKING:
+    import zipfile
 
 __all__ = ["DiscoveryResult", "PluginRecord", "discover", "first_party_distribution"]
 
@@ -147,7 +151,15 @@ def _recording(
     read: Callable[[str], tuple[str, str]], files: list[str]
 ) -> Callable[[str], tuple[str, str]]:
     def read_and_record(relative: str) -> tuple[str, str]:
-        text, shown = read(relative)
+        try:
+            text, shown = read(relative)
+        except OSError as exc:
+            # A manifest that cannot be read (a FIFO, too large) is watched too: the
+            # cached error goes once the file is fixed.
+            failed = getattr(exc, "path", None) or exc.filename
+            if isinstance(failed, str):
+                files.append(failed)
+            raise
         if "!/" not in shown:  # a file inside a wheel changes only with the wheel
             files.append(shown)
         return text, shown
@@ -195,7 +207,7 @@ def _read_from_sys_path(relative: str) -> tuple[str, str]:
     for folder in spec.submodule_search_locations:
         candidate = Path(folder, rest)
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8"), str(candidate)
+            return read_text(candidate), str(candidate)
     raise FileNotFoundError(f"{relative} not found in package {top!r}")
 
 
@@ -277,7 +289,7 @@ def _wheel_views(wheel: Path, warnings: list[str]) -> Iterator[_DistributionView
             kind="wheel",
             location=str(wheel),
             import_path=str(wheel),
-            read_package_file=lambda rel: (archive.read(rel).decode("utf-8"), f"{wheel}!/{rel}"),
+            read_package_file=lambda rel: (_read_member(archive, rel), f"{wheel}!/{rel}"),
         )
 
 
@@ -313,7 +325,16 @@ def _checkout_views(project: Path, warnings: list[str]) -> Iterator[_Distributio
 
 def _read_relative(base: Path, relative: str) -> tuple[str, str]:
     path = base / relative
-    return path.read_text(encoding="utf-8"), str(path)
+    return read_text(path), str(path)
+
+
+def _read_member(archive: zipfile.ZipFile, relative: str) -> str:
+    """A file of a wheel, at most :data:`SMALL_FILE_LIMIT` bytes however well it compresses."""
+    with archive.open(relative) as member:
+        data = member.read(SMALL_FILE_LIMIT + 1)
+    if len(data) > SMALL_FILE_LIMIT:
+        raise FileTooLargeError(SMALL_FILE_LIMIT, archive.getinfo(relative).file_size)
+    return data.decode("utf-8")
 
 
 def _contract_range(requires: Iterable[str]) -> str | None:
@@ -379,8 +400,11 @@ def _with_manifest(record: PluginRecord, reference: str, view: _DistributionView
     relative = f"{folder}/{filename.strip()}"
     try:
         text, source = view.read_package_file(relative)
-    except (OSError, KeyError) as exc:
-        error = f"cannot read its manifest {relative} ({exc}); reinstall {view.name or record.name}"
+    except (OSError, KeyError, UnicodeDecodeError) as exc:
+        error = (
+            f"cannot read its manifest {relative} ({reason(exc)}); "
+            f"reinstall {view.name or record.name}"
+        )
         return replace(record, manifest_error=error)
     manifest_dir = relative.rsplit("/", 1)[0]
     from .manifest import ManifestError, parse_manifest  # pydantic: only when reading a manifest

@@ -1,6 +1,6 @@
 """Validating infrastructure files: read, parse through plugins, collect findings.
 
-The host reads each file itself (size limit, UTF-8, no binary), asks the
+The host reads each file itself (regular files only, size limit, UTF-8, no binary), asks the
 ``parse_document`` hook to parse it, and gives the document to every
 ``validate_document`` implementation. A file that cannot be read or parsed is reported
 against that file and the others are still validated.
@@ -9,7 +9,8 @@ against that file and the others are still validated.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from cloudcraver_hookspecs import DocumentSource, Finding, InfrastructureDocument, Severity
 
 from .errors import InputError
+from .regular_files import FileTooLargeError, kind_of, read_bytes, reason
 
 if TYPE_CHECKING:
     from .host import PluginHost
@@ -68,47 +70,102 @@ class ValidationReport:
         return any(Severity(f.severity).rank >= threshold.rank for f in self.findings)
 
 
-def expand_paths(paths: Sequence[Path]) -> Iterator[Path]:
+def expand_paths(
+    paths: Sequence[Path],
+    *,
+    warn: Callable[[str], None] | None = None,
+    skip_unreadable: bool = False,
+) -> Iterator[Path]:
     """Files as given, and the documents inside folders (sorted, hidden folders skipped).
 
     A folder holding no document is given back as itself, so that validating it reports
-    that it holds nothing instead of passing silently.
+    that it holds nothing instead of passing silently; so is a folder that cannot be read
+    (its documents would go unchecked), unless ``skip_unreadable``, which skips it with a
+    warning. A document found in a folder that is not a regular file (a FIFO, a symbolic
+    link to ``/dev/zero``) is skipped with a warning: it was not named, and reading it would
+    block or never end. One named on the command line is given back, and refused when read.
+
+    :param warn: called with each warning (default: warnings are dropped).
     """
     for path in paths:
-        if not path.is_dir():
+        if _is_folder(path):
+            yield from _expand_folder(path, warn or (lambda _: None), skip_unreadable)
+        else:
             yield path
-            continue
-        found = False
-        for root, folders, files in os.walk(path):
-            folders[:] = sorted(f for f in folders if not f.startswith("."))
-            for name in sorted(files):
-                if name.lower().endswith(DOCUMENT_SUFFIXES):
-                    found = True
-                    yield Path(root, name)
-        if not found:
-            yield path
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):  # too long a name, a NUL: reported when read
+        return False
+
+
+def _expand_folder(
+    folder: Path, warn: Callable[[str], None], skip_unreadable: bool
+) -> Iterator[Path]:
+    # os.walk reports a folder it cannot list through onerror and goes on without it;
+    # each such folder is given back (read_document says why) or skipped with a warning.
+    unreadable: list[OSError] = []
+    found = skipped = False
+
+    def drain() -> Iterator[Path]:
+        nonlocal found, skipped
+        for error in unreadable:
+            where = Path(error.filename) if error.filename else folder
+            if skip_unreadable:
+                skipped = True
+                warn(f"{where}: skipped: cannot read this folder: {error.strerror or error}")
+            else:
+                found = True
+                yield where
+        unreadable.clear()
+
+    for root, folders, files in os.walk(folder, onerror=unreadable.append):
+        yield from drain()
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(files):
+            if not name.lower().endswith(DOCUMENT_SUFFIXES):
+                continue
+            candidate = Path(root, name)
+            problem = _not_regular(candidate)
+            if problem is not None:
+                warn(f"{candidate}: skipped: {problem}")
+                continue
+            found = True
+            yield candidate
+    yield from drain()
+    if not found and not skipped:
+        yield folder
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why ``path`` (its link's target) is no document: a FIFO, a device...; or ``None``."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # missing or unreadable: read_document reports it
+    return None if stat.S_ISREG(mode) else f"{kind_of(mode)}, not a regular file"
 
 
 def read_document(path: Path, max_bytes: int) -> DocumentSource:
-    """Read a file to validate, refusing what no parser should see."""
-    if path.is_dir():
-        suffixes = "/".join(DOCUMENT_SUFFIXES)
-        raise InputError(f"{path}: a folder with no {suffixes} file in it")
+    """Read a file to validate, refusing what no parser should see.
+
+    Only a regular file is read (a FIFO or a device is refused, never opened), and no
+    more than ``max_bytes`` of it (the limit holds on what is read, whatever its size says).
+    """
+    if _is_folder(path):
+        raise InputError(_folder_problem(path))
     try:
-        size = path.stat().st_size
+        raw = read_bytes(path, max_bytes)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except FileTooLargeError as exc:
+        raise InputError(f"{path}: {exc}; raise [host] max_document_bytes to validate it") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        raise InputError(
-            f"{path}: {size} bytes is over the {max_bytes}-byte limit; "
-            "raise [host] max_document_bytes to validate it"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot read: {reason(exc)}") from None
+    except ValueError as exc:  # a NUL in the name
+        raise InputError(f"{path}: cannot read: {exc}") from None
     if b"\x00" in raw[:8192]:
         raise InputError(f"{path}: binary content, not an infrastructure document")
     try:
@@ -116,6 +173,19 @@ def read_document(path: Path, max_bytes: int) -> DocumentSource:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     return DocumentSource(path=str(path), text=text)
+
+
+def _folder_problem(folder: Path) -> str:
+    try:
+        with os.scandir(folder):
+            pass
+    except OSError as exc:
+        return (
+            f"{folder}: cannot read this folder: {exc.strerror or exc}; its documents would go "
+            "unchecked: fix its permissions, or pass --skip-unreadable to skip it with a warning"
+        )
+    suffixes = "/".join(DOCUMENT_SUFFIXES)
+    return f"{folder}: a folder with no {suffixes} file in it"
 
 
 #: Files per worker below which forking costs more than it saves.

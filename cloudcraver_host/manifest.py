@@ -215,12 +215,22 @@ def _inline_references(
     """Replace JSON-schema file references (strings) by the parsed files."""
 
     def load(reference: str, key: str) -> dict[str, Any]:
+        from .regular_files import reason
+        from .tomlfile import MAX_DEPTH, too_deep
+
+        deep = f"{source}: {key}: {reference!r} is nested more than {MAX_DEPTH} levels deep"
         try:
             loaded = json.loads(read_relative(reference))
-        except (OSError, KeyError) as exc:
-            raise ManifestError(f"{source}: {key}: cannot read {reference!r}: {exc}") from exc
+        except (OSError, KeyError, UnicodeDecodeError) as exc:
+            raise ManifestError(
+                f"{source}: {key}: cannot read {reference!r}: {reason(exc)}"
+            ) from exc
         except json.JSONDecodeError as exc:
             raise ManifestError(f"{source}: {key}: {reference!r} is not JSON: {exc}") from exc
+        except RecursionError:  # json recurses once per nested array or object
+            raise ManifestError(deep) from None
+        if too_deep(loaded, MAX_DEPTH):
+            raise ManifestError(deep)
         if not isinstance(loaded, dict):
             raise ManifestError(f"{source}: {key}: {reference!r} must hold a JSON object")
         return loaded

@@ -8,6 +8,7 @@ from typing import Any
 
 from cloudcraver_hookspecs import Finding, Severity
 
+from .display import escape
 from .documents import ValidationReport
 
 __all__ = ["render_json", "render_sarif", "render_text"]
@@ -28,7 +29,11 @@ def _summary(report: ValidationReport) -> dict[str, int]:
 
 
 def render_text(report: ValidationReport) -> str:
-    """One line per finding (``file:line: severity rule: message [resource]``), then a summary."""
+    """One line per finding (``file:line: severity rule: message [resource]``), then a summary.
+
+    What comes from the files (their names, resource names, messages quoting them) has its
+    control characters escaped: a line break in a resource name cannot start a line.
+    """
     lines: list[str] = []
     for result in report.results:
         for finding in result.findings:
@@ -36,11 +41,13 @@ def render_text(report: ValidationReport) -> str:
             line = f":{location.line}" if location and location.line else ""
             resource = f" [{finding.resource}]" if finding.resource else ""
             lines.append(
-                f"{result.path}{line}: {Severity(finding.severity).value} {finding.rule_id}: "
-                f"{finding.message}{resource}"
+                escape(
+                    f"{result.path}{line}: {Severity(finding.severity).value} "
+                    f"{finding.rule_id}: {finding.message}{resource}"
+                )
             )
             if finding.remediation:
-                lines.append(f"    fix: {finding.remediation}")
+                lines.append(f"    fix: {escape(finding.remediation)}")
     counts = _summary(report)
     lines.append(
         f"{counts['findings']} finding(s) in {counts['files']} file(s): "

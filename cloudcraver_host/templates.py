@@ -197,6 +197,7 @@ class ParameterSource:
 def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> ParameterSource:
     """Read ``--params FILE`` (JSON, TOML or YAML), then apply ``--set key=value`` on top."""
     from .config import parse_assignment, set_path
+    from .display import shorten
 
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
@@ -207,15 +208,17 @@ def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> Par
     for text in assignments:
         path, value = parse_assignment(text, source="--set")
         set_path(values, path, value)
-        origins[path[0]] = f"--set {text}"
+        origins[path[0]] = f"--set {shorten(text)}"  # a 100 kB value is not echoed whole
     return ParameterSource(values, origins)
 
 
 def _read_parameter_file(path: Path) -> dict[str, Any]:
+    from . import regular_files
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--params {path}: cannot read: {exc}") from exc
+        text = regular_files.read_text(path)  # a regular file of at most SMALL_FILE_LIMIT bytes
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"--params {path}: cannot read: {regular_files.reason(exc)}") from exc
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

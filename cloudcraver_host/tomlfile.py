@@ -1,10 +1,15 @@
 """Reading and writing TOML files the way the host needs: clear errors, atomic writes.
 
-Reading uses ``tomllib`` (``tomli`` before Python 3.11). Writing uses a small emitter of
-our own, because the files the host writes (state, user configuration) hold only tables,
-strings, numbers, booleans and arrays. Every write goes to a temporary file in the same
-folder, is flushed to disk and renamed over the target, under a lock file, so that a crash
-or a concurrent writer never leaves a truncated or mixed file.
+Reading uses ``tomllib`` (``tomli`` before Python 3.11), through the bounded reader of
+:mod:`~cloudcraver_host.regular_files` (regular files only, at most
+:data:`~cloudcraver_host.regular_files.SMALL_FILE_LIMIT` bytes); a table or array nested
+more than :data:`MAX_DEPTH` levels deep is refused as malformed, before anything recurses
+through it. Writing uses a small emitter of our own, because the files the host writes
+(state, user configuration) hold only tables, strings, numbers, booleans and arrays. Every
+write goes to a temporary file in the same folder, is flushed to disk and renamed over the
+target, under a lock file, so that a crash or a concurrent writer never leaves a truncated
+or mixed file. A symbolic link is followed to the regular file it points to, which is
+replaced (the link stays); a folder, device, FIFO or socket is never replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, StateFileError
+from .regular_files import read_text, reason, write_target
 
 __all__ = [
     "atomic_write_text",
@@ -28,10 +34,14 @@ __all__ = [
     "locked_update",
     "locked_update_text",
     "read_toml",
+    "too_deep",
 ]
 
 #: How long a writer waits for another one holding the lock before giving up.
 LOCK_TIMEOUT_SECONDS = 30.0
+
+#: Tables and arrays nested deeper than this are refused (no host file needs ten levels).
+MAX_DEPTH = 64
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -43,21 +53,47 @@ def loads(text: str, *, source: str) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
+    nested = f"nested more than {MAX_DEPTH} levels deep"
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}; fix the file or remove it") from exc
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{source}: invalid TOML: {nested}; fix the file or remove it") from None
+    if too_deep(data, MAX_DEPTH):  # dotted headers nest without recursing: [a.a.a.a...]
+        raise ConfigError(f"{source}: invalid TOML: {nested}; fix the file or remove it")
     return data
 
 
+def too_deep(value: Any, limit: int) -> bool:
+    """Whether tables/arrays (dicts/lists) in ``value`` nest more than ``limit`` levels deep.
+
+    Walks without recursing, so that it answers for any depth.
+    """
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, (dict, list)):
+            continue
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file; an absent file reads as an empty table."""
+    """Read a TOML file; an absent file reads as an empty table.
+
+    :raises ConfigError: it is not a regular file, is over the size limit, is not UTF-8 or
+        not valid TOML.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read: {reason(exc)}") from exc
     return loads(text, source=str(path))
 
 
@@ -140,22 +176,43 @@ def _value(value: Any) -> str:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old or the new file, never a mix."""
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never a mix.
+
+    A symbolic link is followed: the file it points to is replaced and the link stays. An
+    existing file keeps its permission bits; a new one is readable by its owner only.
+
+    :raises NotRegularFileError: ``path`` is a folder, a device, a FIFO or a socket (or
+        links to one), or lies under a file; nothing is written.
+    :raises UnicodeEncodeError: ``text`` holds a lone surrogate; nothing is written.
+    :raises OSError: the folder cannot be made or written.
+    """
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = text.encode("utf-8")  # before any file is made
+    target = write_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A short prefix: the temporary name must fit where a 255-byte target name fits.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:40]}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
+            _keep_mode(handle.fileno(), target)
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_directory(path.parent)
+    _fsync_directory(target.parent)
+
+
+def _keep_mode(fd: int, target: Path) -> None:
+    # Replacing a file must not change who may read it (mkstemp makes 0600 files).
+    with contextlib.suppress(FileNotFoundError):
+        mode = os.stat(target).st_mode & 0o7777
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -201,9 +258,11 @@ def locked_update_text(
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(path) + ".lock", timeout=timeout):
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_text(path)
             except FileNotFoundError:
                 text = ""
+            except (OSError, UnicodeDecodeError) as exc:
+                raise StateFileError(f"{path}: cannot read: {reason(exc)}") from exc
             atomic_write_text(path, update(text))
     except Timeout as exc:
         raise StateFileError(
@@ -211,4 +270,4 @@ def locked_update_text(
             "retry when it has finished"
         ) from exc
     except OSError as exc:
-        raise StateFileError(f"{path}: cannot write: {exc}") from exc
+        raise StateFileError(f"{path}: cannot write: {reason(exc)}") from exc

@@ -38,8 +38,15 @@ def eprint(message: str) -> None:
 
 
 def one_line(text: str) -> str:
-    """Messages are one line: a library's multi-line message (a YAML error) is folded."""
-    return " ".join(text.split())
+    """Messages are one line: a library's multi-line message (a YAML error) is folded.
+
+    The one place every ``error:`` and ``warning:`` line passes through: what it echoes
+    from files and users has its control characters escaped, and a line longer than
+    :data:`~cloudcraver_host.display.MAX_LINE` loses its middle.
+    """
+    from ..display import MAX_LINE, escape, shorten
+
+    return shorten(escape(" ".join(text.split())), MAX_LINE)
 
 
 @dataclass
@@ -130,7 +137,7 @@ class CliState:
             )
             self._host.start()
             for warning in self._host.warnings:
-                eprint(f"warning: {warning}")
+                eprint(f"warning: {one_line(warning)}")
         return self._host
 
     def quiet_host(self) -> PluginHost:
@@ -170,9 +177,9 @@ class CliState:
         self.reported.append(failure)
         if failure.user_error:
             self.user_errors += 1
-            eprint(f"error: {failure.reason}")
+            eprint(f"error: {one_line(failure.reason)}")
         else:
-            eprint(f"warning: {failure.describe()}")
+            eprint(f"warning: {one_line(failure.describe())}")
         if self.debug and failure.traceback:
             eprint(failure.traceback.rstrip())
 
@@ -260,8 +267,8 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             raise
         except Exception as error:
             eprint(
-                f"error: internal error: {type(error).__name__}: {error} (a bug in cloudcraver; "
-                "run with --debug for the traceback)"
+                f"error: internal error: {type(error).__name__}: {one_line(str(error))} "
+                "(a bug in cloudcraver; run with --debug for the traceback)"
             )
             if state.debug:
                 traceback.print_exc()
@@ -269,7 +276,7 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
         try:
             final = state.finish()
         except CloudCraverError as error:
-            eprint(f"error: {error}")
+            eprint(f"error: {one_line(str(error))}")
             final = error.exit_code
         code = max(code, final)  # the most serious wins: strict failure over findings
         if code:

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import InputError
 from .context import command, complete_template_names, eprint, state_of
-from .output import new_typer, print_json, print_table
+from .output import new_typer, print_json, print_table, write_output
 
 if TYPE_CHECKING:
     from ..host import PluginHost
@@ -124,7 +124,6 @@ def create(
 ) -> None:
     """Render a template with your parameters."""
     from ..templates import load_parameters, render_template
-    from ..tomlfile import atomic_write_text
 
     parameters = load_parameters(params_file, assignments)
     rendered = render_template(
@@ -133,10 +132,5 @@ def create(
     if output is None:
         typer.echo(rendered.content, nl=not rendered.content.endswith("\n"))
         return
-    try:
-        atomic_write_text(output, rendered.content)
-    except OSError as exc:
-        from ..errors import InputError
-
-        raise InputError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
+    write_output(output, rendered.content)
     typer.echo(f"wrote {output}", err=True)

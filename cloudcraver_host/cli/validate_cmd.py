@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import EXIT_FINDINGS, EXIT_USAGE
-from .context import command, eprint, state_of
+from .context import command, eprint, one_line, state_of
 
 
 class ReportFormat(str, enum.Enum):
@@ -42,11 +42,16 @@ def validate(
         min=1,
         help="Processes sharing the files (default: one per processor; 1: none).",
     ),
+    skip_unreadable: bool = typer.Option(
+        False,
+        "--skip-unreadable",
+        help="Skip folders that cannot be read, with a warning (default: an error, exit 2).",
+    ),
 ) -> None:
     """Validate infrastructure files (CloudFormation, Terraform, ARM...) with every validator.
 
-    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 a file could not be
-    read or parsed.
+    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 a file or folder
+    could not be read or parsed.
     """
     from cloudcraver_hookspecs import Severity
 
@@ -55,7 +60,12 @@ def validate(
     from ..reports import render_json, render_sarif, render_text
 
     host = state_of(ctx).host()
-    report = validate_files(host, list(expand_paths(files)), jobs=jobs)
+    found = expand_paths(
+        files,
+        warn=lambda message: eprint(f"warning: {one_line(message)}"),
+        skip_unreadable=skip_unreadable,
+    )
+    report = validate_files(host, list(found), jobs=jobs)
     if report_format is ReportFormat.JSON:
         text = render_json(report)
     elif report_format is ReportFormat.SARIF:
@@ -63,13 +73,13 @@ def validate(
     else:
         text = render_text(report)
     if output is not None:
-        from ..tomlfile import atomic_write_text
+        from .output import write_output
 
-        atomic_write_text(output, text)
+        write_output(output, text)
     else:
         typer.echo(text, nl=False)
     for error in report.errors:
-        eprint(f"error: {error}")
+        eprint(f"error: {one_line(error)}")
     if report.errors:
         raise typer.Exit(EXIT_USAGE)
     if report.fails(Severity(fail_on.value)):
