@@ -117,7 +117,9 @@ def _unmanifested_offers(host: PluginHost, plugin: str, *, load: bool) -> list[T
         return [TemplateOffer(**{**t, "formats": tuple(t["formats"])}) for t in seen]
     if not load:
         return []
-    offers = [_offer(plugin, d) for d in _descriptors(host, plugin, required=False)]
+    descriptors = _descriptors(host, plugin, required=False)
+    with host.guarded(plugin, "contribute_templates"):  # a model's schema is plugin code
+        offers = [_offer(plugin, d) for d in descriptors]
     if host.info(plugin).failure is None:
         host.remember(plugin, "templates", [o.to_dict() for o in offers])
     return offers
@@ -263,7 +265,8 @@ def render_template(
         reason = f"its manifest offers template '{template}' but contribute_templates does not"
         host.fail_plugin(offer.plugin, reason, hook="contribute_templates")
         raise PluginFailedError(f"plugin '{offer.plugin}' failed: {reason}")
-    validated = _validate_parameters(descriptor, parameters, template)
+    with host.guarded(offer.plugin, "parameters"):  # the model's validators are plugin code
+        validated = _validate_parameters(descriptor, parameters, template)
     request = RenderRequest(template=template, name=name, parameters=validated, format=output)
     result = host.call_plugin(offer.plugin, "render_template", request=request)
     if not isinstance(result, RenderedTemplate):

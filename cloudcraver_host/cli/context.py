@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 import typer
 
 from ..errors import EXIT_PLUGIN_FAILURE, EXIT_USAGE, CloudCraverError
+from ..guard import plugin_fault
 
 if TYPE_CHECKING:
     from ..config import LayeredConfig
@@ -106,6 +107,7 @@ class CliState:
                 learned=LearnedFacts(self.paths.cache_dir),
                 on_failure=self._report_failure,
                 trace=(lambda line: eprint(f"trace: {line}")) if self.debug else None,
+                capture_output=True,  # a plugin's print() must not corrupt --json output
             )
             self._host.start()
             for warning in self._host.warnings:
@@ -231,7 +233,7 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = error.exit_code
-        except (KeyboardInterrupt, typer.Abort, BrokenPipeError):
+        except (typer.Abort, BrokenPipeError):
             raise
         except Exception as error:
             eprint(
@@ -241,6 +243,14 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = EXIT_INTERNAL
+        except BaseException as error:
+            # Our commands end with typer.Exit; SystemExit and the like come from plugin code
+            # the host ran outside a hook call. The command did not finish: never exit 0.
+            fault = plugin_fault(error)  # a real Ctrl-C is raised again
+            eprint(f"error: the command was interrupted before it finished: {fault}")
+            if state.debug:
+                traceback.print_exc()
+            code = EXIT_PLUGIN_FAILURE
         try:
             final = state.finish()
         except CloudCraverError as error:
