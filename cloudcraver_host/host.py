@@ -438,6 +438,8 @@ class PluginHost:
             return False
         slot.plugin, slot.hooks, slot.status = obj, hooks, PluginStatus.LOADED
         self._plans.clear()
+        # Imported cleanly: a failure to import is history (one at a later stage is not yet).
+        self._clear_last_failure(slot, (Stage.VALIDATE.value, Stage.LOAD.value))
         if slot.record.manifest is None and slot.instance is None:
             self.remember(slot.name, "hooks", sorted(hooks))
         return True
@@ -537,11 +539,17 @@ class PluginHost:
         self._plans.clear()
         if self._trace:
             self._trace(f"activate {slot.name}")
-        if self._state is not None and slot.record.key in self._snapshot.failures:
-            self._state.clear_failure(slot.record.key)
-            failures = dict(self._snapshot.failures)
-            failures.pop(slot.record.key, None)
-            self._snapshot = replace(self._snapshot, failures=failures)
+        self._clear_last_failure(slot)
+
+    def _clear_last_failure(self, slot: _Slot, stages: tuple[str, ...] | None = None) -> None:
+        """Forget the persisted failure of ``slot`` (of one of ``stages``): it ran cleanly."""
+        last = self._snapshot.failures.get(slot.record.key)
+        if self._state is None or last is None or (stages and last.stage not in stages):
+            return
+        self._state.clear_failure(slot.record.key)
+        failures = dict(self._snapshot.failures)
+        failures.pop(slot.record.key, None)
+        self._snapshot = replace(self._snapshot, failures=failures)
 
     def _activate_all(self, slots: Iterable[_Slot], advice: str) -> None:
         """Activate ``slots``, dependencies first.

@@ -175,6 +175,7 @@ def find_template(
                 f"plugin '{plugin}' offers no template '{name}'; see: cloudcraver template list"
             )
     if not matching:
+        _raise_if_not_loaded(host, name)
         import difflib
 
         close = difflib.get_close_matches(name, sorted({o.name for o in offers}), n=1)
@@ -186,6 +187,24 @@ def find_template(
             f"template '{name}' is offered by several plugins ({plugins}); choose one with --plugin"
         )
     return matching[0]
+
+
+def _raise_if_not_loaded(host: PluginHost, name: str) -> None:
+    """Say so when ``name`` is a template of a plugin that is disabled, skipped or failed."""
+    for info in host.plugins():
+        if name not in info.templates:
+            continue
+        if info.blocked is not None:
+            raise InputError(
+                f"template '{name}' comes from plugin '{info.name}', which is not loaded: "
+                f"{info.blocked}"
+            )
+        if info.failure is not None:
+            raise PluginFailedError(
+                f"template '{name}' comes from plugin '{info.name}', which "
+                f"{info.failure.describe().split(' ', 2)[2]}",
+                failure=info.failure,
+            )
 
 
 @dataclass(frozen=True)

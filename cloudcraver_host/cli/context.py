@@ -59,6 +59,9 @@ class CliState:
     reported: list[Failure] = field(default_factory=list)
     #: Plugin commands declared in manifests (name -> (plugin, help)), once worked out.
     declared_commands: dict[str, tuple[str, str]] | None = None
+    #: The names of the built-in commands, which no plugin command may take.
+    builtin_commands: frozenset[str] = frozenset()
+    _refused: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def paths(self) -> HostPaths:
@@ -112,7 +115,23 @@ class CliState:
             self._host.start()
             for warning in self._host.warnings:
                 eprint(f"warning: {warning}")
+            for plugin, manifest in self._host.manifests():
+                for entry in manifest.commands:
+                    self.refuse_builtin_name(plugin, entry.name)
         return self._host
+
+    def refuse_builtin_name(self, plugin: str, name: str) -> bool:
+        """Warn and return ``True`` when a plugin's command takes a built-in command's name."""
+        if name not in self.builtin_commands:
+            return False
+        if (plugin, name) in self._refused:
+            return True
+        self._refused.add((plugin, name))
+        eprint(
+            f"warning: plugin '{plugin}' adds a command '{name}', the name of a built-in "
+            "command; the plugin's command is ignored (rename it in the plugin)"
+        )
+        return True
 
     def quiet_host(self) -> PluginHost:
         """A host that only reads manifests (for ``--help``): it prints and records nothing."""
@@ -134,8 +153,18 @@ class CliState:
         return host
 
     def print_error(self, error: CloudCraverError) -> None:
-        """Print an error once: a plugin failure already reported as it happened is not repeated."""
-        if getattr(error, "failure", None) in self.reported:
+        """Print an error once: a plugin failure already reported as it happened is not repeated.
+
+        A failure reported as a warning (the command could go on without the plugin) that
+        turns out to stop the command still gets its ``error:`` line, a short one.
+        """
+        failure: Failure | None = getattr(error, "failure", None)
+        if failure is not None and failure in self.reported:
+            if not failure.user_error:
+                eprint(
+                    f"error: this command needs plugin '{failure.plugin}', which failed at "
+                    f"{failure.stage.value} (see the warning above)"
+                )
             return
         eprint(f"error: {one_line(str(error))}")
         details = getattr(error, "details", "")
