@@ -8,6 +8,7 @@ Each test writes a small hostile plugin checkout of its own, puts it on
 from __future__ import annotations
 
 import json
+import signal
 import textwrap
 import time
 from pathlib import Path
@@ -165,6 +166,35 @@ def test_sys_exit_outside_a_hook_never_ends_the_command_with_0(cc: Cli) -> None:
 
     assert_one_error(result, 3, "interrupted before it finished", "SystemExit")
     assert result.stdout == ""
+
+
+def test_a_real_ctrl_c_during_a_hook_still_stops_the_command(cc: Cli, data) -> None:
+    data("insecure.yaml")
+    started = cc.home / "hook-started"
+    runner = with_plugin(
+        cc,
+        "sleeper",
+        f"""
+        import time
+
+        @hookimpl
+        def validate_document(document):
+            open({str(started)!r}, "w").close()
+            time.sleep(60)
+            return []
+        """,
+    )
+    process = runner.popen("validate", "insecure.yaml")
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+
+    # The user stopped the command: not a plugin failure, no report, not exit 0.
+    assert process.returncode not in (0, 1, 3), (process.returncode, stdout, stderr)
+    assert "plugin 'sleeper' failed" not in stderr
+    assert "finding(s)" not in stdout
 
 
 # ---------------------------------------------------------------------------- the shared document

@@ -222,3 +222,16 @@ def test_a_tryfirst_validator_cannot_hide_the_document_from_the_others(tmp_path:
     assert [f.message for f in result.findings] == ["1 resource(s)"]
     assert host.failures[0].plugin == "mutator"
     assert "TypeError: document data is read-only" in host.failures[0].reason
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+def test_the_deadlines_watchdog_does_not_stop_validate_from_forking(tmp_path: Path) -> None:
+    from cloudcraver_host.forked import can_fork
+    from cloudcraver_host.guard import watchdog_threads
+
+    host = make_host(tmp_path, environ={"CLOUDCRAVER_CALL_TIMEOUT": "30"})
+    host.register(Good(), "good")
+    host.hook.validate_document(document=DOC)
+
+    assert watchdog_threads() == 1
+    assert can_fork()
