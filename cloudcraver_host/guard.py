@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 __all__ = ["CallGuard", "PluginAbort", "plugin_fault", "watch_user_interrupts"]
@@ -98,16 +98,35 @@ class CallGuard:
 
     :param timeout: seconds a hook call or a plugin import may take; ``0`` means no limit.
     :param capture: send what plugins print to standard output to standard error.
+    :param on_expire: called (from the watchdog thread, for at most a second) with the
+        plugin, the hook (``import`` for an import) and the reason, before the process ends:
+        the host records the plugin's last failure there.
 
     The relay calls :meth:`enter` and :meth:`leave` around each hook call and sets
     :attr:`plugin` before each implementation; other plugin code runs in :meth:`running`.
     """
 
-    __slots__ = ("__weakref__", "_saved", "capture", "depth", "hook", "plugin", "seq", "timeout")
+    __slots__ = (
+        "__weakref__",
+        "_saved",
+        "capture",
+        "depth",
+        "hook",
+        "on_expire",
+        "plugin",
+        "seq",
+        "timeout",
+    )
 
-    def __init__(self, timeout: float = 0, capture: bool = False) -> None:
+    def __init__(
+        self,
+        timeout: float = 0,
+        capture: bool = False,
+        on_expire: Callable[[str, str, str], None] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.capture = capture
+        self.on_expire = on_expire
         self.depth = 0
         #: Changes whenever a hook call starts or ends; with :attr:`plugin` (set before each
         #: implementation runs) it tells the watchdog whether the same call still runs.
@@ -156,6 +175,7 @@ class CallGuard:
     def _expire(self) -> None:
         plugin, hook = self.plugin or "?", self.hook
         what = f"importing plugin '{plugin}'" if hook == "import" else f"plugin '{plugin}' ({hook})"
+        reason = f"did not finish within {self.timeout:g} s ([host] call_timeout)"
         message = (
             f"error: {what} did not finish within {self.timeout:g} s, so the command was "
             "stopped; fix or disable the plugin, or raise [host] call_timeout "
@@ -164,6 +184,19 @@ class CallGuard:
         # Straight to the file descriptor: the main thread may hold sys.stderr's lock.
         with contextlib.suppress(OSError):
             os.write(2, message.encode("utf-8", "replace"))
+        saved = self._saved
+
+        def wind_up() -> None:
+            if self.on_expire is not None:
+                self.on_expire(plugin, hook, reason)
+            for stream in (saved[0] if saved else sys.stdout, sys.stderr):
+                stream.flush()
+
+        # In a thread of its own, for a second at most: a lock the stuck main thread holds
+        # (a stream's, the state file's) must not keep the process from ending.
+        helper = threading.Thread(target=wind_up, daemon=True)
+        helper.start()
+        helper.join(1.0)
         _REAL_EXIT(_EXIT_PLUGIN_FAILURE)
 
 

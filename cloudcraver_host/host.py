@@ -135,7 +135,7 @@ class PluginHost:
         self.config = config if config is not None else LayeredConfig((), dict(os.environ))
         self.settings = settings if settings is not None else self.config.host_settings()
         self._pm: pluggy.PluginManager | None = None
-        self._guard = CallGuard(self.settings.call_timeout, capture_output)
+        self._guard = CallGuard(self.settings.call_timeout, capture_output, self._timed_out)
         #: ``host.hook.NAME(**kwargs)``: call a hook (sync).
         self.hook = HookRelay(self)
         #: ``await host.ahook.NAME(**kwargs)``: call a hook from async code.
@@ -717,6 +717,16 @@ class PluginHost:
         if slot is None:  # registered directly in self.pm, outside the host
             raise error
         self._fail(slot, Stage.CALL, _describe(error), hook=hook, error=error)
+
+    def _timed_out(self, plugin: str, hook: str, reason: str) -> None:
+        """Record the failure of a plugin the deadline stopped (the process ends next)."""
+        slot = self._slots.get(normalize_name(plugin))
+        if slot is None or self._state is None or slot.record.kind == "in-process":
+            return
+        stage = Stage.LOAD if hook == "import" else Stage.CALL
+        shown = f"{reason} in {hook}" if stage is Stage.CALL else reason
+        failure = LastFailure(stage.value, shown, slot.record.version, _utcnow())
+        self._state.record_failure(slot.record.key, failure)
 
     def _traced(self, entry: CallEntry, hook: str) -> CallEntry:
         trace = self._trace

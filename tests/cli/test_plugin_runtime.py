@@ -276,6 +276,9 @@ def test_a_hook_looping_for_ever_ends_the_command_at_the_deadline(cc: Cli) -> No
     assert "call_timeout" in line
     assert elapsed < 30, f"took {elapsed:.1f} s"
     assert result.stdout == ""
+    # The next commands know why: the failure was recorded before the process ended.
+    last = runner.json("plugin", "info", "looper", "--json")["last_failure"]
+    assert last["stage"] == "call" and "did not finish within 1.5 s" in last["reason"]
 
 
 def test_the_deadline_is_configured_in_the_host_table(cc: Cli) -> None:
