@@ -17,8 +17,9 @@ a pass:
   standard error while a hook runs, so ``--format json`` output stays parseable. Writes
   to file descriptor 1 itself (``os.write(1, ...)``, a child process) are not redirected.
 
-The per-call cost is a few attribute stores: the relay's loop records which plugin runs,
-the watchdog polls.
+The cost is paid per hook call, not per check of the clock: about 0.4 µs (swapping
+``sys.stdout`` and ``os._exit`` in and out, a counter) plus one attribute store per
+implementation; the watchdog thread polls four times a second.
 """
 
 from __future__ import annotations
