@@ -23,6 +23,7 @@ redacted when the configuration is shown.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -65,6 +66,7 @@ _SHORTCUTS: dict[str, tuple[tuple[str, ...], str]] = {
     "CLOUDCRAVER_SAFE_MODE": (("host", "safe_mode"), "value"),
     "CLOUDCRAVER_PLUGINS": (("host", "only"), "list"),
     "CLOUDCRAVER_PLUGIN_PATH": (("host", "plugin_paths"), "paths"),
+    "CLOUDCRAVER_CALL_TIMEOUT": (("host", "call_timeout"), "value"),
 }
 
 
@@ -106,6 +108,15 @@ def _as_paths(value: Any) -> list[str]:
     raise ValueError('expected a list of paths, such as ["../my-plugin"]')
 
 
+def _as_seconds(value: Any) -> float:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # then refused below, as any other text
+            value = float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e6:
+        return float(value)
+    raise ValueError("expected a number of seconds, 0 (no limit) or more")
+
+
 _POLICIES = ("pinned", "patch", "minor", "major")
 
 
@@ -137,6 +148,7 @@ _HOST_KEYS: dict[str, Any] = {
     "max_document_bytes": _as_positive_int,
     "update_policy": _as_policy,
     "update_policies": _as_policies,
+    "call_timeout": _as_seconds,
 }
 
 
@@ -172,6 +184,9 @@ class HostSettings:
     update_policy: str = "major"
     #: The policy of particular plugins (distribution name -> policy).
     update_policies: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds a hook call or a plugin import may take before the command is stopped (0: no
+    #: limit). A minute: far beyond any honest hook, short enough for CI to fail visibly.
+    call_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -299,6 +314,7 @@ class LayeredConfig:
             max_document_bytes=values.get("max_document_bytes", HostSettings.max_document_bytes),
             update_policy=values.get("update_policy", HostSettings.update_policy),
             update_policies=values.get("update_policies", {}),
+            call_timeout=values.get("call_timeout", HostSettings.call_timeout),
         )
 
     def validate_plugin(self, name: str, model: type[BaseModel]) -> BaseModel:

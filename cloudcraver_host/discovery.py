@@ -9,7 +9,8 @@ Two kinds of places hold plugins:
   wheels, checkouts and installed ``*.dist-info`` folders.
 
 Each plugin becomes a :class:`PluginRecord` read from metadata and the manifest only. When
-two plugins share a name, the higher version wins and a warning names both places.
+two plugins share a name, the higher version wins (at the same version, the copy on a
+plugin path) and a warning names both places.
 """
 
 from __future__ import annotations
@@ -440,20 +441,24 @@ def _resolve_duplicates(records: list[PluginRecord], warnings: list[str]) -> lis
         except InvalidVersion:
             return Version("0")
 
+    def rank(record: PluginRecord) -> tuple[Version, bool]:
+        # At the same version a plugin path wins over the environment: the author is
+        # working on that checkout (or wheel) and put it there to run it.
+        return version_of(record), record.kind != "environment"
+
     winners: dict[str, PluginRecord] = {}
     for record in records:
         current = winners.get(record.key)
         if current is None:
             winners[record.key] = record
             continue
-        # Ties keep the first found: the environment comes before plugin paths.
-        winner, loser = (
-            (record, current) if version_of(record) > version_of(current) else (current, record)
-        )
+        # Other ties keep the first found (plugin paths in their configured order).
+        winner, loser = (record, current) if rank(record) > rank(current) else (current, record)
         winners[record.key] = winner
+        same = " (same version: the plugin path wins)" if winner.version == loser.version else ""
         warnings.append(
             f"two plugins named {record.name!r}: using {winner.version} from {winner.location}, "
-            f"ignoring {loser.version} from {loser.location}"
+            f"ignoring {loser.version} from {loser.location}{same}"
         )
     return sorted(winners.values(), key=lambda r: r.key)
 

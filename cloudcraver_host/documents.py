@@ -314,7 +314,14 @@ def _parse(host: PluginHost, source: DocumentSource) -> InfrastructureDocument:
         raise InputError(
             f"{source.path}: the parser returned {type(document).__name__}, not a document"
         )
-    return document
+    # Every validator gets the same document: none may change what the others see.
+    from types import MappingProxyType
+
+    from .frozen import freeze
+
+    return replace(
+        document, data=freeze(document.data), lines=MappingProxyType(dict(document.lines))
+    )
 
 
 def _validate(host: PluginHost, document: InfrastructureDocument) -> list[Finding]:

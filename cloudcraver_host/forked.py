@@ -25,7 +25,11 @@ def can_fork() -> bool:
     """Whether work can go to forked children here and now."""
     # macOS and Windows cannot fork safely (system frameworks, no fork at all); a process
     # with threads could fork with a lock held by a thread that does not exist in the child.
-    return sys.platform.startswith("linux") and threading.active_count() == 1
+    # The host's watchdog (guard.py) is the exception: it only sleeps and reads counters,
+    # holding no lock a child could inherit.
+    from .guard import watchdog_threads
+
+    return sys.platform.startswith("linux") and threading.active_count() == 1 + watchdog_threads()
 
 
 def default_jobs() -> int:

@@ -20,6 +20,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from .declaration import Declaration
 from .discovery import DiscoveryResult, PluginRecord, discover, ensure_importable
 from .discovery_cache import DiscoveryCache
 from .errors import InputError, PluginCallError, PluginFailedError
+from .guard import CallGuard, PluginAbort, plugin_fault
 from .learned import LearnedFacts
 from .lifecycle import Failure, PluginInfo, PluginStatus, Stage
 from .names import normalize_name
@@ -83,6 +85,8 @@ class _Slot:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, PluginAbort):
+        return str(error)
     text = str(error).strip().splitlines()
     message = text[0] if text else ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
@@ -105,6 +109,12 @@ class PluginHost:
     :param on_failure: called once with each plugin failure as it happens.
     :param trace: called with a line for each plugin load, activation and hook call
         (``--debug``); ``None`` disables tracing at no cost.
+    :param capture_output: while plugin code runs, send what it prints to standard output
+        to standard error instead (the CLI does, so that its JSON output stays clean).
+
+    Every import of a plugin and every hook call runs under ``settings.call_timeout``: past
+    it, the process prints one ``error:`` line and exits with code 3 (see
+    :mod:`cloudcraver_host.guard`; ``call_timeout = 0`` turns the deadline off).
     """
 
     def __init__(
@@ -119,11 +129,13 @@ class PluginHost:
         environment: bool = True,
         on_failure: Callable[[Failure], None] | None = None,
         trace: Callable[[str], None] | None = None,
+        capture_output: bool = False,
     ) -> None:
         # Without a configuration given, none is read: a library host is explicit.
         self.config = config if config is not None else LayeredConfig((), dict(os.environ))
         self.settings = settings if settings is not None else self.config.host_settings()
         self._pm: pluggy.PluginManager | None = None
+        self._guard = CallGuard(self.settings.call_timeout, capture_output, self._timed_out)
         #: ``host.hook.NAME(**kwargs)``: call a hook (sync).
         self.hook = HookRelay(self)
         #: ``await host.ahook.NAME(**kwargs)``: call a hook from async code.
@@ -399,10 +411,12 @@ class PluginHost:
             ensure_importable(slot.record)
             from importlib.metadata import EntryPoint
 
-            obj = EntryPoint(slot.name, slot.record.entry_point, ENTRY_POINT_GROUP).load()
-            if isinstance(obj, type):
-                obj = obj()
-        except (Exception, SystemExit) as error:
+            with self._guard.running(slot.name, "import"):
+                obj = EntryPoint(slot.name, slot.record.entry_point, ENTRY_POINT_GROUP).load()
+                if isinstance(obj, type):
+                    obj = obj()
+        except BaseException as error:
+            error = plugin_fault(error)
             self._fail(
                 slot,
                 Stage.LOAD,
@@ -427,6 +441,8 @@ class PluginHost:
             return False
         slot.plugin, slot.hooks, slot.status = obj, hooks, PluginStatus.LOADED
         self._plans.clear()
+        # Imported cleanly: a failure to import is history (one at a later stage is not yet).
+        self._clear_last_failure(slot, (Stage.VALIDATE.value, Stage.LOAD.value))
         if slot.record.manifest is None and slot.instance is None:
             self.remember(slot.name, "hooks", sorted(hooks))
         return True
@@ -526,11 +542,17 @@ class PluginHost:
         self._plans.clear()
         if self._trace:
             self._trace(f"activate {slot.name}")
-        if self._state is not None and slot.record.key in self._snapshot.failures:
-            self._state.clear_failure(slot.record.key)
-            failures = dict(self._snapshot.failures)
-            failures.pop(slot.record.key, None)
-            self._snapshot = replace(self._snapshot, failures=failures)
+        self._clear_last_failure(slot)
+
+    def _clear_last_failure(self, slot: _Slot, stages: tuple[str, ...] | None = None) -> None:
+        """Forget the persisted failure of ``slot`` (of one of ``stages``): it ran cleanly."""
+        last = self._snapshot.failures.get(slot.record.key)
+        if self._state is None or last is None or (stages and last.stage not in stages):
+            return
+        self._state.clear_failure(slot.record.key)
+        failures = dict(self._snapshot.failures)
+        failures.pop(slot.record.key, None)
+        self._snapshot = replace(self._snapshot, failures=failures)
 
     def _activate_all(self, slots: Iterable[_Slot], advice: str) -> None:
         """Activate ``slots``, dependencies first.
@@ -546,7 +568,7 @@ class PluginHost:
                 continue
             if pending is not None and _is_awaitable(pending):
                 try:
-                    self._run_coroutine(pending, "activate", advice)
+                    self._run_coroutine(pending, "activate", advice, slot.name)
                 except PluginCallError:
                     raise  # the caller's mistake, not the plugin's
                 except Exception as error:
@@ -563,7 +585,7 @@ class PluginHost:
                 continue
             if pending is not None and _is_awaitable(pending):
                 try:
-                    await pending
+                    await _shielded(pending)
                 except Exception as error:
                     self._fail(slot, Stage.ACTIVATE, _describe(error), error=error)
                     continue
@@ -599,7 +621,13 @@ class PluginHost:
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
             if impl.plugin is slot.plugin:
                 args = [kwargs[name] for name in impl.argnames]
-                return impl.function(*args)
+                with self._guard.running(slot.name, hook):
+                    try:
+                        return impl.function(*args)
+                    except Exception:
+                        raise
+                    except BaseException as error:
+                        raise plugin_fault(error) from error
         return None
 
     # ------------------------------------------------------------------ relay support
@@ -654,7 +682,11 @@ class PluginHost:
         return make_plan(impls, self._rank, wrap, hook)
 
     def _run_coroutine(
-        self, coroutine: Coroutine[Any, Any, Any], hook: str, advice: str | None = None
+        self,
+        coroutine: Coroutine[Any, Any, Any],
+        hook: str,
+        advice: str | None = None,
+        plugin: str | None = None,
     ) -> Any:
         """Run an async implementation to the end in the host's own event loop.
 
@@ -676,7 +708,8 @@ class PluginHost:
             )
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(coroutine)
+        with self._guard.running(plugin or self._guard.plugin, hook):
+            return self._loop.run_until_complete(_shielded(coroutine))
 
     def _hook_failed(self, plugin: str, hook: str, error: Exception) -> None:
         from cloudcraver_hookspecs import PluginInputError
@@ -687,6 +720,16 @@ class PluginHost:
         if slot is None:  # registered directly in self.pm, outside the host
             raise error
         self._fail(slot, Stage.CALL, _describe(error), hook=hook, error=error)
+
+    def _timed_out(self, plugin: str, hook: str, reason: str) -> None:
+        """Record the failure of a plugin the deadline stopped (the process ends next)."""
+        slot = self._slots.get(normalize_name(plugin))
+        if slot is None or self._state is None or slot.record.kind == "in-process":
+            return
+        stage = Stage.LOAD if hook == "import" else Stage.CALL
+        shown = f"{reason} in {hook}" if stage is Stage.CALL else reason
+        failure = LastFailure(stage.value, shown, slot.record.version, _utcnow())
+        self._state.record_failure(slot.record.key, failure)
 
     def _traced(self, entry: CallEntry, hook: str) -> CallEntry:
         trace = self._trace
@@ -863,6 +906,14 @@ class PluginHost:
         self.start()
         await self._aactivate_all([s for s in self._slots.values() if s.runnable])
 
+    def guarded(self, plugin: str, what: str) -> AbstractContextManager[None]:
+        """Run plugin code the host calls outside a hook under the guard of hook calls.
+
+        Such code is a template parameter model's validators or schema; the guard is the
+        deadline, output capture and ``os._exit`` refusal of :mod:`.guard`.
+        """
+        return self._guard.running(plugin, what)
+
     def is_active(self, name: str) -> bool:
         """Whether the relay currently calls ``name``."""
         return self._slot(name).status is PluginStatus.ACTIVATED
@@ -1007,7 +1058,7 @@ class PluginHost:
 
     def _run_lifecycle(self, slot: _Slot, pending: Any, advice: str) -> None:
         try:
-            self._run_coroutine(pending, "deactivate", advice)
+            self._run_coroutine(pending, "deactivate", advice, slot.name)
         except PluginCallError:
             raise
         except Exception as error:
@@ -1015,7 +1066,7 @@ class PluginHost:
 
     async def _settle_async(self, slot: _Slot, pending: Any) -> None:
         try:
-            await pending
+            await _shielded(pending)
         except Exception as error:
             self._fail(slot, Stage.DEACTIVATE, _describe(error), error=error)
 
@@ -1157,6 +1208,16 @@ def _compatible(record: PluginRecord) -> bool:
     from .discovery import contract_compatible
 
     return bool(contract_compatible(record.contract))
+
+
+async def _shielded(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Await a plugin's coroutine; ``SystemExit`` and the like become its failure."""
+    try:
+        return await coroutine
+    except Exception:
+        raise
+    except BaseException as error:
+        raise plugin_fault(error) from error
 
 
 def _is_awaitable(value: Any) -> bool:

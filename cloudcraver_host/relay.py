@@ -29,9 +29,12 @@ from collections.abc import Callable, Coroutine, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .errors import PluginCallError
+from .guard import plugin_fault
 
 if TYPE_CHECKING:
     from pluggy import HookImpl
+
+    from .guard import CallGuard
 
 __all__ = ["AsyncHookRelay", "CallEntry", "CallPlan", "HookRelay", "make_plan"]
 
@@ -73,6 +76,7 @@ class RelayHost(Protocol):
     """What the relay needs from the host."""
 
     _plans: dict[str, CallPlan]
+    _guard: CallGuard
 
     def _plan(self, hook: str) -> CallPlan: ...
 
@@ -150,34 +154,43 @@ def call_sync(
 
     With ``pairs``, each result comes as ``(plugin name, result)``.
     """
-    if plan.wrappers:
-        return _call_wrapped(host, hook, plan, kwargs, firstresult, pairs)
-    results: list[Any] = []
-    # The loop is written out (no helper call per implementation): it is the hot path.
-    for function, fetch, arity, simple, entry in plan.fast:
-        try:
-            value: Any = fetch(kwargs) if arity else None
-        except KeyError as exc:
-            raise _missing_argument(hook, entry.plugin, exc) from None
-        try:
-            if not simple:
-                result = _call_special(host, hook, entry, kwargs)
-            elif arity == 1:
-                result = function(value)
-            else:
-                result = function(*value) if arity else function()
-        except PluginCallError:
-            raise
-        except Exception as error:
-            host._hook_failed(entry.plugin, hook, error)
-            continue
-        if result is not None:
-            if pairs:
-                result = (entry.plugin, result)
-            if firstresult:
-                return result
-            results.append(result)
-    return None if firstresult else results
+    guard = host._guard
+    token = guard.enter(hook)  # deadline, captured output (see guard.py)
+    try:
+        if plan.wrappers:
+            return _call_wrapped(host, hook, plan, kwargs, firstresult, pairs)
+        results: list[Any] = []
+        # The loop is written out (no helper call per implementation): it is the hot path.
+        for function, fetch, arity, simple, entry in plan.fast:
+            try:
+                value: Any = fetch(kwargs) if arity else None
+            except KeyError as exc:
+                raise _missing_argument(hook, entry.plugin, exc) from None
+            guard.plugin = entry.plugin
+            try:
+                if not simple:
+                    result = _call_special(host, hook, entry, kwargs)
+                elif arity == 1:
+                    result = function(value)
+                else:
+                    result = function(*value) if arity else function()
+            except PluginCallError:
+                raise
+            except Exception as error:
+                host._hook_failed(entry.plugin, hook, error)
+                continue
+            except BaseException as error:  # sys.exit(), KeyboardInterrupt... from a plugin
+                host._hook_failed(entry.plugin, hook, plugin_fault(error))
+                continue
+            if result is not None:
+                if pairs:
+                    result = (entry.plugin, result)
+                if firstresult:
+                    return result
+                results.append(result)
+        return None if firstresult else results
+    finally:
+        guard.leave(token)
 
 
 def _call_special(host: RelayHost, hook: str, entry: CallEntry, kwargs: Mapping[str, Any]) -> Any:
@@ -197,11 +210,27 @@ async def call_async(
     pairs: bool = False,
 ) -> Any:
     """Run a hook call in the caller's event loop, awaiting async implementations."""
+    token = host._guard.enter(hook)
+    try:
+        return await _call_async(host, hook, plan, kwargs, firstresult, pairs)
+    finally:
+        host._guard.leave(token)
+
+
+async def _call_async(
+    host: RelayHost,
+    hook: str,
+    plan: CallPlan,
+    kwargs: Mapping[str, Any],
+    firstresult: bool,
+    pairs: bool,
+) -> Any:
     if plan.wrappers:
         return await _call_wrapped_async(host, hook, plan, kwargs, firstresult, pairs)
     results: list[Any] = []
     for entry in plan.plain:
         args = _arguments(hook, entry, kwargs)
+        host._guard.plugin = entry.plugin
         try:
             result = _invoke(entry, args, kwargs)
             if entry.is_async:
@@ -210,6 +239,9 @@ async def call_async(
             raise
         except Exception as error:
             host._hook_failed(entry.plugin, hook, error)
+            continue
+        except BaseException as error:
+            host._hook_failed(entry.plugin, hook, plugin_fault(error))
             continue
         if result is not None:
             if pairs:
@@ -303,13 +335,14 @@ def _start_wrappers(
     started: _Started = []
     for entry in wrappers:
         args = _arguments(hook, entry, kwargs)
+        host._guard.plugin = entry.plugin
         try:
             generator = _invoke(entry, args, kwargs)
             next(generator)
         except PluginCallError:
             raise
-        except Exception as error:
-            host._hook_failed(entry.plugin, hook, error)
+        except BaseException as error:
+            host._hook_failed(entry.plugin, hook, plugin_fault(error))
             continue
         started.append((entry, generator))
     return started
@@ -328,6 +361,7 @@ def _finish_wrappers(
     ``owners`` (result id -> plugin), when given, learns which wrapper added what.
     """
     for entry, generator in reversed(started):
+        host._guard.plugin = entry.plugin
         try:
             if error is not None:
                 generator.throw(error)
@@ -340,10 +374,9 @@ def _finish_wrappers(
                     owners.setdefault(id(item), entry.plugin)
             continue
         except BaseException as exc:
-            if exc is error or not isinstance(exc, Exception):
-                error = exc
+            if exc is error:
                 continue
-            host._hook_failed(entry.plugin, hook, exc)
+            host._hook_failed(entry.plugin, hook, plugin_fault(exc))
             continue
         generator.close()
         host._hook_failed(entry.plugin, hook, RuntimeError("the wrapper yielded twice"))

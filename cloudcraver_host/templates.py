@@ -117,7 +117,9 @@ def _unmanifested_offers(host: PluginHost, plugin: str, *, load: bool) -> list[T
         return [TemplateOffer(**{**t, "formats": tuple(t["formats"])}) for t in seen]
     if not load:
         return []
-    offers = [_offer(plugin, d) for d in _descriptors(host, plugin, required=False)]
+    descriptors = _descriptors(host, plugin, required=False)
+    with host.guarded(plugin, "contribute_templates"):  # a model's schema is plugin code
+        offers = [_offer(plugin, d) for d in descriptors]
     if host.info(plugin).failure is None:
         host.remember(plugin, "templates", [o.to_dict() for o in offers])
     return offers
@@ -173,6 +175,7 @@ def find_template(
                 f"plugin '{plugin}' offers no template '{name}'; see: cloudcraver template list"
             )
     if not matching:
+        _raise_if_not_loaded(host, name)
         import difflib
 
         close = difflib.get_close_matches(name, sorted({o.name for o in offers}), n=1)
@@ -184,6 +187,24 @@ def find_template(
             f"template '{name}' is offered by several plugins ({plugins}); choose one with --plugin"
         )
     return matching[0]
+
+
+def _raise_if_not_loaded(host: PluginHost, name: str) -> None:
+    """Say so when ``name`` is a template of a plugin that is disabled, skipped or failed."""
+    for info in host.plugins():
+        if name not in info.templates:
+            continue
+        if info.blocked is not None:
+            raise InputError(
+                f"template '{name}' comes from plugin '{info.name}', which is not loaded: "
+                f"{info.blocked}"
+            )
+        if info.failure is not None:
+            raise PluginFailedError(
+                f"template '{name}' comes from plugin '{info.name}', which "
+                f"{info.failure.describe().split(' ', 2)[2]}",
+                failure=info.failure,
+            )
 
 
 @dataclass(frozen=True)
@@ -266,7 +287,8 @@ def render_template(
         reason = f"its manifest offers template '{template}' but contribute_templates does not"
         host.fail_plugin(offer.plugin, reason, hook="contribute_templates")
         raise PluginFailedError(f"plugin '{offer.plugin}' failed: {reason}")
-    validated = _validate_parameters(descriptor, parameters, template)
+    with host.guarded(offer.plugin, "parameters"):  # the model's validators are plugin code
+        validated = _validate_parameters(descriptor, parameters, template)
     request = RenderRequest(template=template, name=name, parameters=validated, format=output)
     result = host.call_plugin(offer.plugin, "render_template", request=request)
     if not isinstance(result, RenderedTemplate):

@@ -16,7 +16,10 @@ def main() -> None:
     # plugin. The command has no use for them (Typer turns them off too); set the variable
     # yourself (even empty) to decide otherwise.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from ..guard import watch_user_interrupts
     from .app import build_app
+
+    watch_user_interrupts()  # a real Ctrl-C stops the command; a plugin's KeyboardInterrupt not
 
     try:
         build_app()(prog_name="cloudcraver")

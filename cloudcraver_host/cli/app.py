@@ -23,11 +23,13 @@ class _PluginCommandGroup(TyperGroup):
     """The root group: built-in commands, then commands contributed by plugins."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        from .help_style import apply_help_style
         from .params import use_plain_conversion
 
         # Now the tree is complete (Typer adds the completion options last): the
         # built-in commands' text and boolean values need no pydantic to convert.
         use_plain_conversion(self)
+        apply_help_style(self)
         return super().make_context(*args, **kwargs)
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -42,7 +44,7 @@ class _PluginCommandGroup(TyperGroup):
         declared = _declared_commands(ctx)
         if cmd_name in declared:
             return _lazy_command(cmd_name, declared[cmd_name])
-        return _undeclared_command(ctx, cmd_name)
+        return _unloaded_command(ctx, cmd_name) or _undeclared_command(ctx, cmd_name)
 
 
 def _state(ctx: Any) -> CliState:
@@ -76,10 +78,13 @@ def _contributed(ctx: Any, plugin: str | None) -> dict[str, Any]:
         pairs = [(plugin, host.call_plugin(plugin, "contribute_commands"))]
     else:
         pairs = host.call_each("contribute_commands")
+    state = _state(ctx)
     found: dict[str, Any] = {}
     for owner, contributions in pairs:
         for item in contributions or ():
-            if isinstance(item, CommandContribution):
+            if isinstance(item, CommandContribution) and not state.refuse_builtin_name(
+                owner, item.name
+            ):
                 found.setdefault(item.name, (owner, item))
     return found
 
@@ -94,6 +99,9 @@ def _to_click(item: Any) -> Any:
         single.command(name=item.name, help=item.help)(target)
         built = typer.main.get_command(single)
     built.name = item.name
+    from .help_style import apply_help_style
+
+    apply_help_style(built)  # plain help off a terminal, TEXT metavars: like the built-ins
     return built
 
 
@@ -138,6 +146,37 @@ def _run_contributed(ctx: Any, name: str, plugin: str | None) -> None:
     finally:
         final = _state(ctx).finish()  # deactivates plugins; --strict applies here too
     raise typer.Exit(max(code if isinstance(code, int) else 0, final))
+
+
+def _unloaded_command(ctx: Any, name: str) -> Any:
+    """For a command of a disabled or skipped plugin: a stand-in saying so (exit 2)."""
+    try:
+        infos = _state(ctx).quiet_host().plugins()
+    except Exception:  # the real command's own error says more
+        return None
+    owner = next((i for i in infos if name in i.commands and i.blocked is not None), None)
+    if owner is None:
+        return None
+    single = new_typer(add_completion=False)
+
+    @single.command(
+        name=name,
+        help=f"(from plugin '{owner.name}', not loaded: {owner.blocked})",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+    def refuse() -> None:
+        from .context import eprint
+
+        eprint(
+            f"error: command '{name}' comes from plugin '{owner.name}', which is not loaded: "
+            f"{owner.blocked}"
+        )
+        raise typer.Exit(2)
+
+    built = typer.main.get_command(single)
+    built.name = name
+    return built
 
 
 def _undeclared_command(ctx: Any, name: str) -> Any:
@@ -202,6 +241,7 @@ def build_app() -> typer.Typer:
             env_name=env,
             config_options=config,
             announce_project=True,
+            builtin_commands=frozenset(getattr(ctx.command, "commands", {})),
         )
         warn_if_interrupted(ctx.obj)
 

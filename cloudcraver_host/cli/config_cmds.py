@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ..errors import ConfigError, InputError
-from .context import CliState, command, eprint, state_of
+from .context import CliState, command, eprint, one_line, state_of
 from .output import new_typer, print_json, print_table
 
 app = new_typer(help="Show, read, change and check the configuration.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def show(
     config = state.config
     if origins:
         for warning in config.warnings:
-            eprint(f"warning: {warning}")
+            eprint(f"warning: {one_line(warning)}")
     shown = config.redacted()
     if as_json:
         files = [layer.location for layer in config.layers if layer.base_dir and layer.data]

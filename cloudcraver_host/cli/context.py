@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 import typer
 
 from ..errors import EXIT_PLUGIN_FAILURE, EXIT_USAGE, CloudCraverError
+from ..guard import plugin_fault
 
 if TYPE_CHECKING:
     from ..config import LayeredConfig
@@ -33,8 +34,14 @@ P = ParamSpec("P")
 
 
 def eprint(message: str) -> None:
-    """Print a line for people on standard error."""
-    print(message, file=sys.stderr, flush=True)
+    r"""Print a line for people on standard error.
+
+    Control characters within each line are escaped here too, whatever the caller passed:
+    an echoed value must not rewrite the terminal (``\r``, ANSI escapes, bidi overrides).
+    """
+    from ..display import escape
+
+    print("\n".join(escape(line) for line in message.split("\n")), file=sys.stderr, flush=True)
 
 
 def one_line(text: str) -> str:
@@ -70,6 +77,9 @@ class CliState:
     announce_project: bool = False
     #: Whether the ignored project settings were mentioned (once per command).
     project_noted: bool = False
+    #: The names of the built-in commands, which no plugin command may take.
+    builtin_commands: frozenset[str] = frozenset()
+    _refused: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def paths(self) -> HostPaths:
@@ -114,7 +124,7 @@ class CliState:
         self.project_noted = True
         config = self.config
         for warning in config.warnings:
-            eprint(f"warning: {warning}")
+            eprint(f"warning: {one_line(warning)}")
         note = config.ignored_note()
         if note is not None:
             eprint(note)
@@ -134,11 +144,31 @@ class CliState:
                 learned=LearnedFacts(self.paths.cache_dir),
                 on_failure=self._report_failure,
                 trace=(lambda line: eprint(f"trace: {line}")) if self.debug else None,
+                capture_output=True,  # a plugin's print() must not corrupt --json output
             )
             self._host.start()
             for warning in self._host.warnings:
                 eprint(f"warning: {one_line(warning)}")
+            for plugin, manifest in self._host.manifests():
+                for entry in manifest.commands:
+                    self.refuse_builtin_name(plugin, entry.name)
         return self._host
+
+    def refuse_builtin_name(self, plugin: str, name: str) -> bool:
+        """Warn and return ``True`` when a plugin's command takes a built-in command's name."""
+        if name not in self.builtin_commands:
+            return False
+        if (plugin, name) in self._refused:
+            return True
+        self._refused.add((plugin, name))
+        eprint(
+            "warning: "
+            + one_line(
+                f"plugin '{plugin}' adds a command '{name}', the name of a built-in "
+                "command; the plugin's command is ignored (rename it in the plugin)"
+            )
+        )
+        return True
 
     def quiet_host(self) -> PluginHost:
         """A host that only reads manifests (for ``--help``): it prints and records nothing."""
@@ -164,8 +194,18 @@ class CliState:
         return host
 
     def print_error(self, error: CloudCraverError) -> None:
-        """Print an error once: a plugin failure already reported as it happened is not repeated."""
-        if getattr(error, "failure", None) in self.reported:
+        """Print an error once: a plugin failure already reported as it happened is not repeated.
+
+        A failure reported as a warning (the command could go on without the plugin) that
+        turns out to stop the command still gets its ``error:`` line, a short one.
+        """
+        failure: Failure | None = getattr(error, "failure", None)
+        if failure is not None and failure in self.reported:
+            if not failure.user_error:
+                eprint(
+                    f"error: this command needs plugin '{failure.plugin}', which failed at "
+                    f"{failure.stage.value} (see the warning above)"
+                )
             return
         eprint(f"error: {one_line(str(error))}")
         details = getattr(error, "details", "")
@@ -263,7 +303,7 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = error.exit_code
-        except (KeyboardInterrupt, typer.Abort, BrokenPipeError):
+        except (typer.Abort, BrokenPipeError):
             raise
         except Exception as error:
             eprint(
@@ -273,6 +313,14 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = EXIT_INTERNAL
+        except BaseException as error:
+            # Our commands end with typer.Exit; SystemExit and the like come from plugin code
+            # the host ran outside a hook call. The command did not finish: never exit 0.
+            fault = plugin_fault(error)  # a real Ctrl-C is raised again
+            eprint(f"error: the command was interrupted before it finished: {fault}")
+            if state.debug:
+                traceback.print_exc()
+            code = EXIT_PLUGIN_FAILURE
         try:
             final = state.finish()
         except CloudCraverError as error:

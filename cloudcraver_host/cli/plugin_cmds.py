@@ -40,12 +40,14 @@ def status_text(info: PluginInfo) -> str:
 
 def _last_failure_applies(info: PluginInfo) -> bool:
     # Listing imports nothing, so an import failure is known from the command that met it.
+    # The host forgets it once the plugin runs cleanly: a clean import (``--load``) clears
+    # an import failure, a clean activation any failure.
     last = info.last_failure
-    return (
-        last is not None
-        and last["version"] == info.version
-        and info.status.value in ("registered", "validated")
-    )
+    if last is None or last["version"] != info.version:
+        return False
+    if info.status.value == "loaded":  # imported now, not called: a later failure still counts
+        return last["stage"] not in ("validate", "load")
+    return info.status.value in ("registered", "validated")
 
 
 def reason_text(info: PluginInfo) -> str:

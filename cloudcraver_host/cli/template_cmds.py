@@ -90,16 +90,12 @@ def template_info(
     print(f"Format    {offer.output_format} ({', '.join(offer.formats)})")
     if offer.description:
         print(f"About     {offer.description}")
-    properties = offer.parameters.get("properties", {})
-    required = set(offer.parameters.get("required", []))
-    if properties:
+    if offer.parameters.get("properties"):
+        from ..schema_text import parameter_lines
+
         print("\nParameters (set with --set NAME=VALUE or --params FILE):")
-        for key, spec in properties.items():
-            kind = spec.get("type") or ("one of" if "anyOf" in spec or "enum" in spec else "")
-            default = f" default {json.dumps(spec['default'])}" if "default" in spec else ""
-            flag = " (required)" if key in required else ""
-            about = spec.get("description", "")
-            print(f"  {key}: {kind}{default}{flag}  {about}".rstrip())
+        for line in parameter_lines(offer.parameters):
+            print(line)
     print("\nJSON schema:")
     print(json.dumps(offer.parameters, indent=2))
 

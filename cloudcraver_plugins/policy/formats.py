@@ -77,7 +77,7 @@ def inventory_for(
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if type(value) is dict or isinstance(value, Mapping) else {}
+    return value if isinstance(value, (dict, Mapping)) else {}
 
 
 def _objects(value: Any, pointer: str) -> Iterator[tuple[Mapping[str, Any], str]]:
@@ -128,7 +128,7 @@ class CloudFormationInventory(Inventory):
     def _resolve(self, value: Any, depth: int) -> list[Any]:
         if value is None:
             return [MISSING]
-        if type(value) is not dict and not isinstance(value, Mapping):  # dict first: cheaper
+        if not isinstance(value, (dict, Mapping)):  # dict first: cheaper
             return [value]
         if len(value) != 1:
             return [value]

@@ -243,12 +243,13 @@ class Inventory:
 def _step(value: Any, segment: PathSegment) -> list[Any]:
     if value is UNKNOWN:
         return [UNKNOWN]
-    kind = type(value)
-    # Parsed documents hold plain dicts: checked first, the Mapping ABC check costs 5x more.
-    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+    # Parsed documents hold dicts and lists (the host's read-only subclasses of them):
+    # checked first, the Mapping ABC check costs 5x more.
+    is_list = isinstance(value, list)
+    if isinstance(value, dict) or (not is_list and isinstance(value, Mapping)):
         key = segment if isinstance(segment, str) else str(segment)
         return [value.get(key, MISSING)]
-    if kind is list:
+    if is_list:
         if isinstance(segment, int):
             return [value[segment]] if 0 <= segment < len(value) else [MISSING]
         if not value:

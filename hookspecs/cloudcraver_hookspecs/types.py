@@ -158,7 +158,9 @@ class InfrastructureDocument:
     :param path: where it was read from.
     :param format: its language: ``cloudformation``, ``terraform``, ``terraform-plan``,
         ``arm``... Validators skip formats they do not know.
-    :param data: the parsed content as plain data (dicts, lists, scalars).
+    :param data: the parsed content as plain data (dicts, lists, scalars). The host hands
+        validators a read-only copy (``dict`` and ``list`` subclasses that refuse changes):
+        check types with ``isinstance``; ``copy.deepcopy`` gives a copy to change.
     :param lines: optional source map from a JSON pointer (``/Resources/Bucket``) to the
         1-based line where that node starts; validators use it for finding locations.
     """

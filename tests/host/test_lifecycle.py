@@ -441,6 +441,36 @@ def test_a_successful_activation_clears_the_persisted_last_failure(
     assert make_host(tmp_path, paths=[checkout], state=True).info("hook-fails").last_failure is None
 
 
+def test_a_clean_import_clears_a_persisted_import_failure(tmp_path: Path, project: Project) -> None:
+    checkout = project("cc-test-broken")
+    make_host(tmp_path, paths=[checkout], state=True).load("broken-import")
+    last = make_host(tmp_path, paths=[checkout], state=True).info("broken-import").last_failure
+    assert last is not None and last["stage"] == "load"
+
+    code = checkout / "cc_test_broken" / "__init__.py"
+    code.write_text(code.read_text().replace("raise RuntimeError", "BROKEN = RuntimeError"))
+    sys.modules.pop("cc_test_broken", None)  # the fixed version is a new run: a new process
+    # Loading alone (``plugin list --load``) is enough: the import is what failed.
+    fixed = make_host(tmp_path, paths=[checkout], state=True)
+    assert fixed.load("broken-import").status is PluginStatus.LOADED
+    assert fixed.info("broken-import").last_failure is None
+    later = make_host(tmp_path, paths=[checkout], state=True).info("broken-import")
+    assert later.last_failure is None
+
+
+def test_a_clean_import_keeps_a_persisted_failure_of_a_later_stage(
+    tmp_path: Path, project: Project
+) -> None:
+    checkout = project("cc-test-hookfail")
+    make_host(tmp_path, paths=[checkout], state=True).hook.validate_document(document=DOC)
+
+    loaded = make_host(tmp_path, paths=[checkout], state=True)
+    loaded.load("hook-fails")  # imported, never called: whether the hook works is not known
+
+    last = make_host(tmp_path, paths=[checkout], state=True).info("hook-fails").last_failure
+    assert last is not None and last["stage"] == "call"
+
+
 def test_enabling_a_plugin_disabled_at_start_includes_it_in_the_next_call(
     tmp_path: Path, project: Project, marker_dir: Path
 ) -> None:
