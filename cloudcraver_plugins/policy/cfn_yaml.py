@@ -26,6 +26,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from .integers import IntegerTooLarge, check_integer, too_large
 from .model import escape_pointer
 
 try:  # libyaml's parser, when PyYAML was built with it
@@ -129,6 +130,19 @@ class _Rules(SafeConstructor, Resolver):
             )
         return mapping
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        """An integer, refused when over :data:`.integers.MAX_INTEGER_DIGITS` digits."""
+        text = str(node.value)
+        try:
+            check_integer(text)
+            value: int = super().construct_yaml_int(node)
+            check_integer(text, value)
+        except IntegerTooLarge as error:
+            raise YamlProblem(_line(node), str(error)) from None
+        except ValueError:  # the interpreter's own limit, when set lower than ours
+            raise YamlProblem(_line(node), str(too_large(len(text)))) from None
+        return value
+
     def construct_undefined(self, node: Node) -> Any:
         known = ", ".join(INTRINSIC_TAGS)
         raise YamlProblem(
@@ -210,6 +224,7 @@ def _configure_loader() -> None:
     }
     # The stubs bind add_constructor to PyYAML's own loader classes; _Rules is a mixin of both.
     _Rules.add_constructor(None, _Rules.construct_undefined)  # type: ignore[type-var]
+    _Rules.add_constructor(_STANDARD + "int", _Rules.construct_yaml_int)  # type: ignore[type-var]
     for tag, function in INTRINSIC_TAGS.items():
         _Rules.add_constructor(tag, _construct_intrinsic(function))
 

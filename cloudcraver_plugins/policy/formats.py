@@ -16,6 +16,7 @@ from typing import Any
 
 from cloudcraver_hookspecs import InfrastructureDocument
 
+from .integers import list_index
 from .model import MISSING, UNKNOWN, Inventory, PathSegment, Resource, escape_pointer
 
 __all__ = [
@@ -220,13 +221,14 @@ class CloudFormationInventory(Inventory):
     def _select(self, argument: Any, depth: int) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) == 2):
             return [UNKNOWN]
-        index = self._scalar(argument[0], depth)
+        text = self._scalar(argument[0], depth)
+        index = None if text is None else list_index(text)
         items = self._resolve(argument[1], depth + 1)
-        if index is None or not index.isdigit() or len(items) != 1:
+        if index is None or len(items) != 1:
             return [UNKNOWN]
-        if not isinstance(items[0], list) or int(index) >= len(items[0]):
+        if not isinstance(items[0], list) or index >= len(items[0]):
             return [UNKNOWN]
-        return self._resolve(items[0][int(index)], depth + 1)
+        return self._resolve(items[0][index], depth + 1)
 
     def _find_in_map(self, argument: Any, depth: int) -> list[Any]:
         if not (isinstance(argument, list) and len(argument) == 3):

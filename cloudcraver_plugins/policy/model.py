@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cloudcraver_hookspecs import InfrastructureDocument, Severity
 
+from .integers import list_index
+
 if TYPE_CHECKING:
     from .config import PolicyConfig
 
@@ -64,7 +66,7 @@ def escape_pointer(segment: PathSegment) -> str:
 
 def split_path(path: str) -> tuple[PathSegment, ...]:
     """A dotted property path as segments; all-digit parts index lists (``Rules.0.Status``)."""
-    return tuple(int(part) if part.isdigit() else part for part in path.split("."))
+    return tuple(part if (index := list_index(part)) is None else index for part in path.split("."))
 
 
 def is_true(value: Any) -> bool:

@@ -180,8 +180,8 @@ def _parse_json(source: DocumentSource) -> InfrastructureDocument | None:
         found = json_lines.duplicate_key_line(text)
         line = found[1] if found is not None else None
         raise _error(source, line, f"invalid JSON: duplicate key {duplicate.key!r}") from None
-    except ValueError as error:  # NaN, Infinity
-        raise _error(source, None, f"invalid JSON: {error}") from None
+    except ValueError as error:  # NaN, Infinity, an integer over Python's digit limit
+        raise _json_value_error(source, error) from None
     except RecursionError:
         raise _error(source, None, "invalid JSON: nested too deeply") from None
     document_format = _json_format(data, source.suffix)
@@ -194,6 +194,18 @@ def _parse_json(source: DocumentSource) -> InfrastructureDocument | None:
         data=data,
         lines=json_lines.LazySourceMap(text),
     )
+
+
+def _json_value_error(source: DocumentSource, error: ValueError) -> PluginInputError:
+    """The error for a value ``json`` refused: a constant, or too long an integer."""
+    from . import integers
+
+    found = integers.find_long_integer(source.text) if "digits" in str(error) else None
+    if found is None:
+        return _error(source, None, f"invalid JSON: {error}")
+    start, digits = found
+    line = source.text.count("\n", 0, start) + 1
+    return _error(source, line, f"invalid JSON: {integers.too_large(digits)}")
 
 
 def _json_format(data: Any, suffix: str) -> str | None:

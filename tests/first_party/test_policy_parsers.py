@@ -211,3 +211,39 @@ def test_deep_json_is_a_user_error_not_a_crash() -> None:
     text = '{"Resources": ' + "[" * 100_000 + "]" * 100_000 + "}"
     with pytest.raises(PluginInputError, match="nested too deeply"):
         parse_text("deep.json", text)
+
+
+#: (file name, text, line): an integer literal over Python's 4,300-digit conversion limit.
+HUGE_INTEGERS = {
+    "yaml": ("big.yaml", "Resources:\n  B:\n    N: " + "9" * 5000 + "\n", 3),
+    "yaml-negative-key": ("big.yaml", "Resources:\n  B:\n    ? -" + "9" * 5000 + "\n    : x\n", 3),
+    "yaml-hex": ("big.yaml", "Resources:\n  B:\n    N: 0x" + "f" * 4000 + "\n", 3),
+    "yaml-sexagesimal": ("big.yaml", "Resources: {}\nN: 1" + ":59" * 3000 + "\n", 2),
+    "hcl": ("big.tf", "locals {\n  n = " + "9" * 5000 + "\n}\n", 2),
+    "hcl-negative": ("big.tf", "n = -" + "9" * 5000 + "\n", 1),
+    "json": ("big.json", '{"Resources": {},\n "N": ' + "9" * 5000 + "}", 2),
+    "tf-json": ("big.tf.json", '{"resource": {},\n\n "n": -' + "9" * 5000 + "}", 3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HUGE_INTEGERS))
+def test_integer_over_the_digit_limit_is_the_files_error(case: str) -> None:
+    name, text, line = HUGE_INTEGERS[case]
+    with pytest.raises(PluginInputError) as caught:
+        parse_text(name, text)
+    message = str(caught.value)
+    assert message.startswith(f"{name}:{line}: "), message
+    assert "is over the 4,300 digits accepted; quote it if it is meant as text" in message
+
+
+@pytest.mark.parametrize("name", ["ok.yaml", "ok.tf", "ok.json"])
+def test_integer_at_the_digit_limit_is_read(name: str) -> None:
+    number = "9" * 4300
+    text = {
+        "ok.yaml": f"Resources: {{}}\nN: {number}\n",
+        "ok.tf": f"n = {number}\n",
+        "ok.json": f'{{"Resources": {{}}, "N": {number}}}',
+    }[name]
+    document = parse_text(name, text)
+    assert document is not None
+    assert document.data.get("N", document.data.get("n")) == int(number)
