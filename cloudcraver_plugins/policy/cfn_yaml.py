@@ -5,7 +5,7 @@
 - Built on PyYAML's ``SafeLoader``: no Python objects, and no timestamps, binaries or sets
   either; the data is plain JSON-ready values with text keys.
 - Hostile input is refused before it costs anything: more than :data:`MAX_ALIASES` aliases,
-  a document expanding to more than :data:`MAX_NODES` nodes (alias bombs), recursive
+  aliases expanding to more than :data:`MAX_NODES` nodes (alias bombs), recursive
   aliases, nesting deeper than :data:`MAX_DEPTH`, duplicate keys (which would hide one of
   two definitions) and unknown tags such as ``!Include``.
 
@@ -50,7 +50,7 @@ __all__ = [
 
 #: The most aliases (``*name``) a document may use.
 MAX_ALIASES = 100
-#: The most nodes a document may have once every alias is expanded.
+#: The most nodes aliases may add to a document once expanded (its own nodes not counted).
 MAX_NODES = 1_000_000
 #: The deepest nesting accepted.
 MAX_DEPTH = 100
@@ -284,20 +284,35 @@ def _children(node: Node) -> Iterator[Node]:
 
 
 def _check_expanded_size(root: Node) -> None:
+    """Refuse alias bombs, recursive aliases and too deep nesting.
+
+    What is limited is what aliases add: a node met again is an alias, and the nodes it
+    stands for (its expanded size, counted once per node) are added to the expansion.
+    The document's own nodes are not counted, however many: a large document without
+    aliases costs what its size costs, and the host's size limit bounds that.
+    """
     sizes: dict[int, int] = {}  # by node id: aliases share nodes, so count each once
     active: set[int] = set()
     aliases = 0
+    expansion = 0
 
     def size(node: Node, depth: int, parent: Node) -> int:
-        nonlocal aliases
+        nonlocal aliases, expansion
         key = id(node)
         if key in sizes:  # a node met again: reached through an alias
             aliases += 1
+            expansion += sizes[key]
             if aliases > MAX_ALIASES:
                 raise YamlProblem(
                     _line(parent),
                     f"more than {MAX_ALIASES} YAML aliases (*name): refused as a possible "
                     "alias bomb",
+                )
+            if expansion > MAX_NODES:
+                raise YamlProblem(
+                    _line(parent),
+                    f"the document expands to more than {MAX_NODES} nodes through aliases: "
+                    "refused as a possible alias bomb",
                 )
             return sizes[key]
         if key in active:
@@ -308,12 +323,6 @@ def _check_expanded_size(root: Node) -> None:
         total = 1
         for child in _children(node):
             total += size(child, depth + 1, node)
-            if total > MAX_NODES:
-                raise YamlProblem(
-                    _line(node),
-                    f"the document expands to more than {MAX_NODES} nodes through aliases: "
-                    "refused as a possible alias bomb",
-                )
         active.discard(key)
         sizes[key] = total
         return total

@@ -55,6 +55,11 @@ _CLOUDFORMATION_KEY = re.compile(
 )
 
 
+# Where a document whose root is a flow mapping starts: after comments, directives and
+# the document marker.
+_FLOW_MAPPING_START = re.compile(r"(?:\s|#[^\n]*|%[^\n]*|---)*\{")
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -113,8 +118,8 @@ def _check_size(source: DocumentSource, document_format: str) -> None:
 def _parse_yaml(source: DocumentSource) -> InfrastructureDocument | None:
     from . import cfn_yaml
 
-    if len(source.text) > MAX_CLOUDFORMATION_BYTES and _CLOUDFORMATION_KEY.search(source.text):
-        _check_size(source, "cloudformation")  # before the cost of parsing it
+    if len(source.text) > MAX_CLOUDFORMATION_BYTES and not _large_yaml_needs_parsing(source):
+        return None
     with _collector_paused():
         try:
             composed = cfn_yaml.compose(source.text)
@@ -126,6 +131,30 @@ def _parse_yaml(source: DocumentSource) -> InfrastructureDocument | None:
             raise _error(source, problem.line, problem.message) from None
         lines = cfn_yaml.source_map(composed)
     return InfrastructureDocument(path=source.path, format="cloudformation", data=data, lines=lines)
+
+
+def _large_yaml_needs_parsing(source: DocumentSource) -> bool:
+    """For YAML over CloudFormation's size limit: refuse, skip or (rarely) parse it.
+
+    Such a file is either a template, refused for its size, or not one: ``None`` either
+    way is decided without the seconds and hundreds of megabytes composing megabytes of
+    YAML costs. A block mapping's keys start their lines; a flow mapping (JSON saved as
+    ``.yaml``) is read as JSON. Only a flow mapping that is not JSON is parsed.
+
+    :raises PluginInputError: for a template, over the size CloudFormation accepts.
+    """
+    text = source.text
+    if _CLOUDFORMATION_KEY.search(text):
+        _check_size(source, "cloudformation")  # raises: chars over the limit, bytes too
+    if not _FLOW_MAPPING_START.match(text):
+        return False  # a block mapping without the keys, a sequence, a scalar
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return True  # YAML flow syntax, not JSON: only parsing tells
+    if _json_format(data, ".template.json") == "cloudformation":
+        _check_size(source, "cloudformation")
+    return False
 
 
 @contextlib.contextmanager

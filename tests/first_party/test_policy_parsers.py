@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cloudcraver_hookspecs import PluginInputError
 
-from .helpers import parse_file, parse_text
+from .helpers import large_yaml, parse_file, parse_text
 
 
 @pytest.mark.parametrize(
@@ -247,3 +247,38 @@ def test_integer_at_the_digit_limit_is_read(name: str) -> None:
     document = parse_text(name, text)
     assert document is not None
     assert document.data.get("N", document.data.get("n")) == int(number)
+
+
+def test_alias_bombs_are_measured_by_what_aliases_add_not_by_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloudcraver_plugins.policy import cfn_yaml
+
+    monkeypatch.setattr(cfn_yaml, "MAX_NODES", 1000)
+    # 3,000 nodes of its own and no alias: read (it was refused as a possible alias bomb).
+    plain = "Resources: {}\nMetadata: [" + ", ".join(["x"] * 3000) + "]\n"
+    assert parse_text("plain.yaml", plain) is not None
+    # 2 aliases adding 2 x 600 nodes: refused, though the text is far smaller.
+    bomb = "Resources: {}\nbase: &b [" + ", ".join(["x"] * 599) + "]\ntwice: [*b, *b]\n"
+    with pytest.raises(PluginInputError, match=r"bomb\.yaml:3: the document expands"):
+        parse_text("bomb.yaml", bomb)
+    once = "Resources: {}\nbase: &b [" + ", ".join(["x"] * 599) + "]\nonce: [*b]\n"
+    assert parse_text("once.yaml", once) is not None  # 600 added: within the limit
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("cloudformation-json", "over the 1,000,000 bytes CloudFormation accepts"),
+        ("list", None),  # not a template: another plugin's, perhaps
+    ],
+)
+def test_large_alias_free_yaml_is_not_an_alias_bomb(kind: str, expected: str | None) -> None:
+    text = large_yaml(kind)
+    if expected is None:
+        assert parse_text("large.yaml", text) is None
+        return
+    with pytest.raises(PluginInputError) as caught:
+        parse_text("large.yaml", text)
+    assert expected in str(caught.value)
+    assert "alias" not in str(caught.value)
