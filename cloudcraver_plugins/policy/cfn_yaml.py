@@ -6,15 +6,16 @@
   either; the data is plain JSON-ready values with text keys.
 - Hostile input is refused before it costs anything: more than :data:`MAX_ALIASES` aliases,
   aliases expanding to more than :data:`MAX_NODES` nodes (alias bombs), recursive
-  aliases, nesting deeper than :data:`MAX_DEPTH`, duplicate keys (which would hide one of
-  two definitions) and unknown tags such as ``!Include``.
+  aliases, nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_DOCUMENT_NODES`
+  nodes of its own (the time to check them), duplicate keys (which would hide one of two
+  definitions) and unknown tags such as ``!Include``.
 
 Every problem is a :class:`YamlProblem` carrying the 1-based line it is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -38,10 +39,13 @@ CParser: Any = getattr(_cyaml, "CParser", None)
 __all__ = [
     "INTRINSIC_TAGS",
     "ComposedYaml",
+    "LazySourceMap",
     "MAX_ALIASES",
     "MAX_DEPTH",
+    "MAX_DOCUMENT_NODES",
     "MAX_NODES",
     "YamlProblem",
+    "check_size",
     "compose",
     "construct",
     "is_cloudformation",
@@ -52,6 +56,10 @@ __all__ = [
 MAX_ALIASES = 100
 #: The most nodes aliases may add to a document once expanded (its own nodes not counted).
 MAX_NODES = 1_000_000
+#: The most nodes a document may have of its own (aliases not expanded). Constructing,
+#: checking and mapping a node costs about 10 microseconds; a template of the largest
+#: size CloudFormation accepts (1 MB) has about 100,000.
+MAX_DOCUMENT_NODES = 200_000
 #: The deepest nesting accepted.
 MAX_DEPTH = 100
 # Source maps stop here: findings point at resources and properties, not deep leaves.
@@ -133,6 +141,8 @@ class _Rules(SafeConstructor, Resolver):
     def construct_yaml_int(self, node: ScalarNode) -> int:
         """An integer, refused when over :data:`.integers.MAX_INTEGER_DIGITS` digits."""
         text = str(node.value)
+        if len(text) < 19:  # the common case, too short to check: as fast as PyYAML
+            return int(super().construct_yaml_int(node))
         try:
             check_integer(text)
             value: int = super().construct_yaml_int(node)
@@ -254,10 +264,12 @@ class ComposedYaml:
 
 
 def compose(text: str) -> ComposedYaml | None:
-    """Parse ``text`` into a node graph and check its size; ``None`` for an empty document.
+    """Parse ``text`` into a node graph; ``None`` for an empty document.
 
-    :raises YamlProblem: for invalid YAML, too many aliases, a document too large once
-        aliases are expanded, recursive aliases or too deep nesting.
+    Aliases are not expanded (an alias is the node it names): :func:`check_size` the
+    graph before constructing it.
+
+    :raises YamlProblem: for invalid YAML.
     """
     loader = _Loader(text)
     try:
@@ -270,8 +282,16 @@ def compose(text: str) -> ComposedYaml | None:
         raise YamlProblem(None, f"nested deeper than {MAX_DEPTH} levels") from None
     if root is None:
         return None
-    _check_expanded_size(root)
     return ComposedYaml(loader, root)
+
+
+def check_size(composed: ComposedYaml) -> None:
+    """Refuse what constructing the document would cost too much for.
+
+    :raises YamlProblem: for too many aliases, aliases expanding to too many nodes,
+        recursive aliases, too deep nesting, or more than :data:`MAX_DOCUMENT_NODES` nodes.
+    """
+    _check_expanded_size(composed.root)
 
 
 def _children(node: Node) -> Iterator[Node]:
@@ -286,18 +306,19 @@ def _children(node: Node) -> Iterator[Node]:
 def _check_expanded_size(root: Node) -> None:
     """Refuse alias bombs, recursive aliases and too deep nesting.
 
-    What is limited is what aliases add: a node met again is an alias, and the nodes it
-    stands for (its expanded size, counted once per node) are added to the expansion.
-    The document's own nodes are not counted, however many: a large document without
-    aliases costs what its size costs, and the host's size limit bounds that.
+    What aliases add is limited: a node met again is an alias, and the nodes it stands
+    for (its expanded size, counted once per node) are added to the expansion. The
+    document's own nodes are limited apart, by what checking them costs (time), not as
+    a sign of a bomb.
     """
     sizes: dict[int, int] = {}  # by node id: aliases share nodes, so count each once
     active: set[int] = set()
     aliases = 0
     expansion = 0
+    own = 0
 
     def size(node: Node, depth: int, parent: Node) -> int:
-        nonlocal aliases, expansion
+        nonlocal aliases, expansion, own
         key = id(node)
         if key in sizes:  # a node met again: reached through an alias
             aliases += 1
@@ -319,6 +340,13 @@ def _check_expanded_size(root: Node) -> None:
             raise YamlProblem(_line(node), "recursive alias: a node contains itself")
         if depth > MAX_DEPTH:
             raise YamlProblem(_line(node), f"nested deeper than {MAX_DEPTH} levels")
+        own += 1
+        if own > MAX_DOCUMENT_NODES:
+            raise YamlProblem(
+                _line(node),
+                f"more than {MAX_DOCUMENT_NODES:,} YAML nodes: too large to check within the "
+                "time limit; split the template into nested stacks",
+            )
         active.add(key)
         total = 1
         for child in _children(node):
@@ -389,3 +417,81 @@ def _entries(node: Node, pointer: str) -> Iterator[tuple[str, Node, Node]]:
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             yield f"{pointer}/{index}", item, item
+
+
+class LazySourceMap(Mapping[str, int]):
+    """JSON pointer -> 1-based line, as :func:`source_map` gives, worked out when asked.
+
+    Rules ask for the lines of the few nodes they report; mapping every node of a large
+    template up front cost a quarter of its parse time. Asked for one pointer, it indexes
+    the keys of the mappings on the way to it (each mapping once). Iterating over it
+    builds the whole map.
+    """
+
+    def __init__(self, composed: ComposedYaml) -> None:
+        self._composed = composed
+        self._children: dict[int, dict[str, tuple[Node, Node]]] = {}
+        self._found: dict[str, int | None] = {}
+        self._all: dict[str, int] | None = None
+
+    def get(self, pointer: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        """The line of ``pointer``, or ``default`` when the map has no such node."""
+        if self._all is not None:
+            return self._all.get(pointer, default)
+        if pointer not in self._found:
+            self._found[pointer] = self._locate(pointer)
+        line = self._found[pointer]
+        return default if line is None else line
+
+    def _locate(self, pointer: str) -> int | None:
+        node = self._composed.root
+        if pointer == "":
+            return _line(node)
+        segments = pointer.split("/")
+        if segments[0] != "":
+            return None
+        position, depth, line_node = 1, 0, node
+        while position < len(segments):
+            function = INTRINSIC_TAGS.get(node.tag or "")
+            if function is not None:  # its long-form key is a segment of its own
+                if segments[position] != escape_pointer(function):
+                    return None
+                position += 1
+                if position == len(segments):
+                    return None
+            if depth >= _MAP_DEPTH:
+                return None
+            entry = self._index(node).get(segments[position])
+            if entry is None:
+                return None
+            line_node, node = entry
+            depth += 1
+            position += 1
+        return _line(line_node)
+
+    def _index(self, node: Node) -> dict[str, tuple[Node, Node]]:
+        """The entries of ``node`` by escaped segment: (node giving the line, child)."""
+        known = self._children.get(id(node))
+        if known is None:
+            known = {}
+            for segment, line_node, child in _entries(node, ""):
+                known.setdefault(segment[1:], (line_node, child))  # the first wins, as there
+            self._children[id(node)] = known
+        return known
+
+    def __getitem__(self, pointer: str) -> int:
+        line = self.get(pointer)
+        if line is None:
+            raise KeyError(pointer)
+        return line
+
+    def _everything(self) -> dict[str, int]:
+        if self._all is None:
+            self._all = source_map(self._composed)
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())

@@ -33,6 +33,7 @@ __all__ = [
     "escape_pointer",
     "is_false",
     "is_true",
+    "resources_of_type",
     "split_path",
 ]
 
@@ -188,6 +189,8 @@ class Inventory:
         Remembered per document: rules ask for the same types once per bucket, and a
         scan per question would make a document of many buckets quadratic.
         """
+        if type(self).type_matches is Inventory.type_matches:  # exact type names
+            return resources_of_type(self.resources, types, self.memo)
         key = ("of_type", types)
         found: list[Resource] | None = self.memo.get(key)
         if found is None:
@@ -240,6 +243,31 @@ class Inventory:
     def regions(self, resource: Resource) -> list[str]:
         """The known regions or locations ``resource`` is deployed to, if any."""
         return []
+
+
+def resources_of_type(
+    resources: Sequence[Resource], types: tuple[str, ...], memo: dict[Any, Any]
+) -> list[Resource]:
+    """The ``resources`` of one of ``types`` (exact names), in order; a shared list.
+
+    The resources are indexed by type once (kept in ``memo``): rules ask for a dozen
+    types, and a scan of every resource per question costs more than the index.
+    """
+    key = ("of_type", types)
+    found: list[Resource] | None = memo.get(key)
+    if found is None:
+        index: dict[str, list[Resource]] | None = memo.get("by_type")
+        if index is None:
+            index = memo["by_type"] = {}
+            for resource in resources:
+                index.setdefault(resource.type, []).append(resource)
+        if len(types) == 1:
+            found = index.get(types[0], [])
+        else:
+            wanted = set(types)
+            found = [resource for resource in resources if resource.type in wanted]
+        memo[key] = found
+    return found
 
 
 def _step(value: Any, segment: PathSegment) -> list[Any]:
