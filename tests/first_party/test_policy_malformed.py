@@ -181,6 +181,11 @@ ERRORS: dict[str, tuple[str, bytes, str]] = {
         large_yaml("list").encode(),
         "no plugin recognises this file's format",
     ),
+    "yaml-too-many-nodes": (
+        "nodes.yaml",
+        b"Resources: {}\nMetadata: [" + b"a," * 300_000 + b"a]\n",
+        "nodes.yaml:2: more than 200,000 YAML nodes",
+    ),
     # Over Python's 4,300-digit int conversion limit (it raised inside the parsers).
     "huge-integer-hcl": ("big.tf", b"n = " + b"9" * 5000 + b"\n", "big.tf:1: an integer of 5,000"),
     "huge-integer-yaml": (
@@ -209,6 +214,9 @@ READ: dict[str, tuple[str, bytes]] = {
         + b"b" * 900_000
         + b"}}}\n",
     ),
+    # JSON saved as .yaml, just under CloudFormation's 1 MB, 490,000 nodes: accepted
+    # (was 7 s of YAML parsing).
+    "yaml-template-as-json": ("stack.yaml", large_yaml("cloudformation-json", 990_000).encode()),
     "huge-hcl-string": (
         "line.tf",
         b'resource "aws_s3_bucket" "b" {\n  bucket = "' + b"s" * 1_000_000 + b'"\n}\n',

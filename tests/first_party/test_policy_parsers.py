@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cloudcraver_hookspecs import PluginInputError
 
-from .helpers import large_yaml, parse_file, parse_text
+from .helpers import findings_of, large_yaml, parse_file, parse_text
 
 
 @pytest.mark.parametrize(
@@ -309,3 +309,23 @@ def test_yaml_lines_worked_out_when_asked_are_the_full_maps(data: Path, path: st
         assert lazy.get(missing) is None
     assert lazy.get("/Resources/B/Properties/Tags/Fn::If") is None  # not a node of its own
     assert dict(lazy) == full
+
+
+def test_yaml_with_too_many_nodes_of_its_own_is_refused_for_its_cost() -> None:
+    text = "Resources: {}\nMetadata: [" + "a," * 200_000 + "a]\n"  # 400 kB
+    with pytest.raises(PluginInputError, match=r"big\.yaml:2: more than 200,000 YAML nodes"):
+        parse_text("big.yaml", text)
+    # Not a template: never constructed, so no limit applies (another plugin's, perhaps).
+    assert parse_text("list.yaml", "- [" + "a," * 200_000 + "a]\n") is None
+
+
+def test_yaml_holding_json_is_read_as_json_with_its_lines() -> None:
+    text = large_yaml("cloudformation-json", 900_000)  # 450,000 nodes: too many as YAML
+    document = parse_text("stack.yaml", text.replace('"Resources": {', '\n"Resources": {\n', 1))
+    assert document is not None
+    assert document.format == "cloudformation"
+    assert document.data["Resources"]["B"] == {"Type": "AWS::S3::Bucket"}
+    assert document.lines["/Resources/B"] == 3
+    findings = findings_of(document)
+    assert {f.rule_id for f in findings} >= {"aws-s3-versioning"}
+    assert {f.location.line for f in findings if f.location} == {3}
