@@ -1,14 +1,17 @@
 """``cloudcraver validate`` of large files: wall time and peak memory of the whole process.
 
 Run: python benchmarks/bench_large_input.py [--runs N] [--quick] [--check] [--keep DIR]
-(or nox -s bench). Target (issue 9, item 16): any file that is accepted (exit 0 or 1)
-under 2 s and 300 MB; a refused one refused as what it is (not as an alias bomb), fast.
+[--cloudcraver PATH] [--compare PATH] (or nox -s bench). Target (issue 9, item 16): any file that is
+accepted (exit 0 or 1) under 2 s and 300 MB; a refused one refused as what it is (not as
+an alias bomb), fast.
 
 Each file is written to a folder of its own (a Terraform file is read with its folder's
 other files) and validated by the ``cloudcraver`` next to this interpreter, with an empty
-home, standard output to ``/dev/null``. Peak memory is the process's own maximum resident
-set, from ``os.wait4`` (``getrusage(RUSAGE_CHILDREN)`` would give the maximum over every
-child so far). The cases run interleaved, round by round; medians are printed.
+home, standard output to ``/dev/null``, through a small launcher that forks it and reports
+its wall time and peak memory (its own ``ru_maxrss``, from ``os.wait4``: what
+``getrusage(RUSAGE_CHILDREN)`` gives in a process with that one child). ``--compare``
+runs another executable (an older version) alternately on the same files. The cases run
+interleaved, round by round; medians are printed.
 
 - baselines: one bucket as CloudFormation YAML and as Terraform JSON;
 - ``yaml-template-4.8mb``: a CloudFormation template written as JSON in a ``.yaml`` file,
@@ -34,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,17 +46,25 @@ MiB = 1024 * 1024
 
 
 @dataclass
+class Result:
+    """The runs of one case by one executable."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+    exit_code: int | None = None
+    first_line: str = ""
+
+
+@dataclass
 class Case:
-    """One file validated repeatedly."""
+    """One file validated repeatedly, by each executable compared."""
 
     label: str
     name: str
     text: str
     options: tuple[str, ...] = ()
-    seconds: list[float] = field(default_factory=list)
-    peak_mb: list[float] = field(default_factory=list)
-    exit_code: int | None = None
-    first_line: str = ""
+    size: int = 0
+    results: dict[str, Result] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------- the files
@@ -135,56 +145,91 @@ def environment(home: Path) -> dict[str, str]:
     }
 
 
+#: Runs the measured program and reports its own wall time and peak memory. A child's
+#: ru_maxrss counts what it had between fork and exec, i.e. this (large) process's memory:
+#: the launcher is small (no site), and the program is forked from it.
+_LAUNCHER = (
+    "import os, sys, time\n"
+    "started = time.perf_counter()\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(f'{time.perf_counter() - started} {usage.ru_maxrss}')\n"
+    "os._exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str]:
     """(seconds, peak MB, exit code, first line of standard error) of one process."""
-    with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as errors:
+        figures = os.path.join(scratch, "figures")
+        process = subprocess.run(
+            [sys.executable, "-S", "-I", "-c", _LAUNCHER, figures, *argv],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            check=False,
+        )
+        with open(figures, encoding="ascii") as handle:
+            seconds, rss = handle.read().split()
         errors.seek(0)
         first = errors.read(400).decode("utf-8", "replace").split("\n", 1)[0]
     # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
-    peak = usage.ru_maxrss / (MiB if sys.platform == "darwin" else 1024)
-    return seconds, peak, os.waitstatus_to_exitcode(status), first
+    peak = int(rss) / (MiB if sys.platform == "darwin" else 1024)
+    return float(seconds), peak, process.returncode, first
 
 
-def measure(cloudcraver: Path, folder: Path, measured: list[Case], runs: int) -> None:
-    """Write each case's file and run them all ``runs`` times, round by round."""
+def write_files(folder: Path, measured: list[Case]) -> None:
+    """Each case's file in a folder of its own; the texts are dropped once written."""
     for index, case in enumerate(measured):
         (folder / f"case-{index}").mkdir()
         (folder / f"case-{index}" / case.name).write_text(case.text, encoding="utf-8")
+        case.size, case.text = len(case.text.encode("utf-8")), ""
+
+
+def measure(executables: dict[str, Path], folder: Path, measured: list[Case], runs: int) -> None:
+    """Run every case with every executable ``runs`` times, interleaved round by round."""
     home = folder / "home"
     home.mkdir()
     env = environment(home)
     for round_ in range(runs):
         for index, case in enumerate(measured):
-            argv = [str(cloudcraver), "validate", f"case-{index}/{case.name}", *case.options]
-            seconds, peak, code, first = run(argv, env, folder)
-            case.seconds.append(seconds)
-            case.peak_mb.append(peak)
-            case.exit_code, case.first_line = code, first
-            print(f"round {round_ + 1}: {case.label}: {seconds:.2f} s, {peak:.0f} MB, exit {code}")
+            for name, executable in executables.items():
+                argv = [str(executable), "validate", f"case-{index}/{case.name}", *case.options]
+                seconds, peak, code, first = run(argv, env, folder)
+                result = case.results.setdefault(name, Result())
+                result.seconds.append(seconds)
+                result.peak_mb.append(peak)
+                result.exit_code, result.first_line = code, first
+                print(
+                    f"round {round_ + 1}: {case.label} [{name}]: {seconds:.2f} s, "
+                    f"{peak:.0f} MB, exit {code}"
+                )
 
 
-def report(measured: list[Case]) -> list[str]:
-    """Print the medians; the cases that miss the target."""
+def report(measured: list[Case], names: list[str]) -> list[str]:
+    """Print the medians side by side; the cases where the last executable misses."""
     print()
-    print("| case | size | exit | seconds | peak MB | outcome |")
-    print("|---|---:|---:|---:|---:|---|")
+    columns = "".join(f" {name} s | {name} MB |" for name in names)
+    print(f"| case | size |{columns} exit | outcome |")
+    print("|---|---:|" + "---:|---:|" * len(names) + "---:|---|")
     misses = []
     for case in measured:
-        seconds, peak = statistics.median(case.seconds), statistics.median(case.peak_mb)
-        size = len(case.text.encode("utf-8"))
-        shown = f"{size / 1e6:.2f} MB" if size > 100_000 else f"{size} B"
-        outcome = case.first_line.removeprefix("error: ")[:90] or "findings reported"
-        print(
-            f"| {case.label} | {shown} | {case.exit_code} | {seconds:.2f} | {peak:.0f} "
-            f"| {outcome} |"
-        )
-        if "alias" in case.first_line:
+        shown = f"{case.size / 1e6:.2f} MB" if case.size > 100_000 else f"{case.size} B"
+        cells = ""
+        for name in names:
+            result = case.results[name]
+            seconds, peak = statistics.median(result.seconds), statistics.median(result.peak_mb)
+            cells += f" {seconds:.2f} | {peak:.0f} |"
+        last = case.results[names[-1]]
+        outcome = last.first_line.removeprefix("error: ").split(": ", 1)[-1][:70]
+        print(f"| {case.label} | {shown} |{cells} {last.exit_code} | {outcome or 'findings'} |")
+        if "alias" in last.first_line:
             misses.append(f"{case.label}: refused as an alias bomb")
-        if case.exit_code in (0, 1) and (seconds > MAX_SECONDS or peak > MAX_MB):
+        if last.exit_code in (0, 1) and (seconds > MAX_SECONDS or peak > MAX_MB):
             misses.append(f"{case.label}: {seconds:.2f} s, {peak:.0f} MB")
     return misses
 
@@ -195,18 +240,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run, files a tenth the size")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--keep", type=Path, default=None, help="write the files here")
+    parser.add_argument("--cloudcraver", type=Path, default=None, help="the executable measured")
+    parser.add_argument(
+        "--compare", type=Path, default=None, help="another executable, run alternately"
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     scripts = Path(sys.executable).parent
-    cloudcraver = scripts / ("cloudcraver.exe" if sys.platform == "win32" else "cloudcraver")
+    cloudcraver = args.cloudcraver or scripts / (
+        "cloudcraver.exe" if sys.platform == "win32" else "cloudcraver"
+    )
     if not cloudcraver.is_file():
-        raise SystemExit(f"error: no cloudcraver next to {sys.executable}: install the project")
+        raise SystemExit(f"error: no {cloudcraver}: install the project")
+    executables = {"this": cloudcraver}
+    if args.compare:
+        executables = {"other": args.compare, "this": cloudcraver}
     folder = Path(tempfile.mkdtemp(prefix="cloudcraver-large-"))
     try:
         measured = cases(args.quick)
-        measure(cloudcraver, folder, measured, 1 if args.quick else args.runs)
-        misses = report(measured)
+        write_files(folder, measured)
+        measure(executables, folder, measured, 1 if args.quick else args.runs)
+        misses = report(measured, list(executables))
         if args.keep:
             shutil.copytree(folder, args.keep, dirs_exist_ok=True)
     finally:
