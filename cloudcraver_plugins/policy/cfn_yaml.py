@@ -15,7 +15,7 @@ Every problem is a :class:`YamlProblem` carrying the 1-based line it is on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -39,7 +39,6 @@ CParser: Any = getattr(_cyaml, "CParser", None)
 __all__ = [
     "INTRINSIC_TAGS",
     "ComposedYaml",
-    "LazySourceMap",
     "MAX_ALIASES",
     "MAX_DEPTH",
     "MAX_DOCUMENT_NODES",
@@ -417,81 +416,3 @@ def _entries(node: Node, pointer: str) -> Iterator[tuple[str, Node, Node]]:
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             yield f"{pointer}/{index}", item, item
-
-
-class LazySourceMap(Mapping[str, int]):
-    """JSON pointer -> 1-based line, as :func:`source_map` gives, worked out when asked.
-
-    Rules ask for the lines of the few nodes they report; mapping every node of a large
-    template up front cost a quarter of its parse time. Asked for one pointer, it indexes
-    the keys of the mappings on the way to it (each mapping once). Iterating over it
-    builds the whole map.
-    """
-
-    def __init__(self, composed: ComposedYaml) -> None:
-        self._composed = composed
-        self._children: dict[int, dict[str, tuple[Node, Node]]] = {}
-        self._found: dict[str, int | None] = {}
-        self._all: dict[str, int] | None = None
-
-    def get(self, pointer: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        """The line of ``pointer``, or ``default`` when the map has no such node."""
-        if self._all is not None:
-            return self._all.get(pointer, default)
-        if pointer not in self._found:
-            self._found[pointer] = self._locate(pointer)
-        line = self._found[pointer]
-        return default if line is None else line
-
-    def _locate(self, pointer: str) -> int | None:
-        node = self._composed.root
-        if pointer == "":
-            return _line(node)
-        segments = pointer.split("/")
-        if segments[0] != "":
-            return None
-        position, depth, line_node = 1, 0, node
-        while position < len(segments):
-            function = INTRINSIC_TAGS.get(node.tag or "")
-            if function is not None:  # its long-form key is a segment of its own
-                if segments[position] != escape_pointer(function):
-                    return None
-                position += 1
-                if position == len(segments):
-                    return None
-            if depth >= _MAP_DEPTH:
-                return None
-            entry = self._index(node).get(segments[position])
-            if entry is None:
-                return None
-            line_node, node = entry
-            depth += 1
-            position += 1
-        return _line(line_node)
-
-    def _index(self, node: Node) -> dict[str, tuple[Node, Node]]:
-        """The entries of ``node`` by escaped segment: (node giving the line, child)."""
-        known = self._children.get(id(node))
-        if known is None:
-            known = {}
-            for segment, line_node, child in _entries(node, ""):
-                known.setdefault(segment[1:], (line_node, child))  # the first wins, as there
-            self._children[id(node)] = known
-        return known
-
-    def __getitem__(self, pointer: str) -> int:
-        line = self.get(pointer)
-        if line is None:
-            raise KeyError(pointer)
-        return line
-
-    def _everything(self) -> dict[str, int]:
-        if self._all is None:
-            self._all = source_map(self._composed)
-        return self._all
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._everything())
-
-    def __len__(self) -> int:
-        return len(self._everything())

@@ -142,7 +142,7 @@ def _parse_yaml(source: DocumentSource) -> InfrastructureDocument | None:
             data = cfn_yaml.construct(composed)
         except cfn_yaml.YamlProblem as problem:
             raise _error(source, problem.line, problem.message) from None
-        lines = cfn_yaml.LazySourceMap(composed)
+        lines = cfn_yaml.source_map(composed)
     return InfrastructureDocument(path=source.path, format="cloudformation", data=data, lines=lines)
 
 

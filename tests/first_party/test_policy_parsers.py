@@ -284,33 +284,6 @@ def test_large_alias_free_yaml_is_not_an_alias_bomb(kind: str, expected: str | N
     assert "alias" not in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["cloudformation/secure.yaml", "cloudformation/insecure.yaml", "aliases-and-tags"],
-)
-def test_yaml_lines_worked_out_when_asked_are_the_full_maps(data: Path, path: str) -> None:
-    from cloudcraver_plugins.policy import cfn_yaml
-
-    if path == "aliases-and-tags":
-        text = (
-            "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties: &p\n"
-            "      BucketName: !Sub 'acme-${AWS::Region}'\n"
-            "      Tags: !If [IsProd, [{Key: a, Value: b}], !Ref AWS::NoValue]\n"
-            "  C:\n    Type: AWS::S3::Bucket\n    Properties: *p\n  'x/y~z': {a: 1}\n"
-        )
-    else:
-        text = (data / path).read_text(encoding="utf-8")
-    composed = cfn_yaml.compose(text)
-    assert composed is not None
-    full = cfn_yaml.source_map(composed)
-    lazy = cfn_yaml.LazySourceMap(composed)
-    assert {pointer: lazy.get(pointer) for pointer in full} == full
-    for missing in ("/Nope", "/Resources/B/Nope", "Resources", "/Resources/B/Properties/0"):
-        assert lazy.get(missing) is None
-    assert lazy.get("/Resources/B/Properties/Tags/Fn::If") is None  # not a node of its own
-    assert dict(lazy) == full
-
-
 def test_yaml_with_too_many_nodes_of_its_own_is_refused_for_its_cost() -> None:
     text = "Resources: {}\nMetadata: [" + "a," * 200_000 + "a]\n"  # 400 kB
     with pytest.raises(PluginInputError, match=r"big\.yaml:2: more than 200,000 YAML nodes"):
