@@ -284,11 +284,12 @@ def _validate_all(host: PluginHost, paths: Iterable[Path]) -> list[DocumentResul
         results.append(result)
         try:
             document = _parse(host, read_document(path, limit))
+            result.format = document.format
+            # A validator's PluginInputError is about this file too: its error, and the
+            # other files are still validated.
+            result.findings = _validate(host, document)
         except InputError as exc:
             result.error = str(exc)
-            continue
-        result.format = document.format
-        result.findings = _validate(host, document)
     return results
 
 

@@ -5,9 +5,10 @@
 - Built on PyYAML's ``SafeLoader``: no Python objects, and no timestamps, binaries or sets
   either; the data is plain JSON-ready values with text keys.
 - Hostile input is refused before it costs anything: more than :data:`MAX_ALIASES` aliases,
-  a document expanding to more than :data:`MAX_NODES` nodes (alias bombs), recursive
-  aliases, nesting deeper than :data:`MAX_DEPTH`, duplicate keys (which would hide one of
-  two definitions) and unknown tags such as ``!Include``.
+  aliases expanding to more than :data:`MAX_NODES` nodes (alias bombs), recursive
+  aliases, nesting deeper than :data:`MAX_DEPTH`, more than :data:`MAX_DOCUMENT_NODES`
+  nodes of its own (the time to check them), duplicate keys (which would hide one of two
+  definitions) and unknown tags such as ``!Include``.
 
 Every problem is a :class:`YamlProblem` carrying the 1-based line it is on.
 """
@@ -26,6 +27,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from .integers import IntegerTooLarge, check_integer, too_large
 from .model import escape_pointer
 
 try:  # libyaml's parser, when PyYAML was built with it
@@ -39,8 +41,10 @@ __all__ = [
     "ComposedYaml",
     "MAX_ALIASES",
     "MAX_DEPTH",
+    "MAX_DOCUMENT_NODES",
     "MAX_NODES",
     "YamlProblem",
+    "check_size",
     "compose",
     "construct",
     "is_cloudformation",
@@ -49,8 +53,12 @@ __all__ = [
 
 #: The most aliases (``*name``) a document may use.
 MAX_ALIASES = 100
-#: The most nodes a document may have once every alias is expanded.
+#: The most nodes aliases may add to a document once expanded (its own nodes not counted).
 MAX_NODES = 1_000_000
+#: The most nodes a document may have of its own (aliases not expanded). Constructing,
+#: checking and mapping a node costs about 10 microseconds; a template of the largest
+#: size CloudFormation accepts (1 MB) has about 100,000.
+MAX_DOCUMENT_NODES = 200_000
 #: The deepest nesting accepted.
 MAX_DEPTH = 100
 # Source maps stop here: findings point at resources and properties, not deep leaves.
@@ -128,6 +136,21 @@ class _Rules(SafeConstructor, Resolver):
                 value_node, deep=deep
             )
         return mapping
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        """An integer, refused when over :data:`.integers.MAX_INTEGER_DIGITS` digits."""
+        text = str(node.value)
+        if len(text) < 19:  # the common case, too short to check: as fast as PyYAML
+            return int(super().construct_yaml_int(node))
+        try:
+            check_integer(text)
+            value: int = super().construct_yaml_int(node)
+            check_integer(text, value)
+        except IntegerTooLarge as error:
+            raise YamlProblem(_line(node), str(error)) from None
+        except ValueError:  # the interpreter's own limit, when set lower than ours
+            raise YamlProblem(_line(node), str(too_large(len(text)))) from None
+        return value
 
     def construct_undefined(self, node: Node) -> Any:
         known = ", ".join(INTRINSIC_TAGS)
@@ -210,6 +233,7 @@ def _configure_loader() -> None:
     }
     # The stubs bind add_constructor to PyYAML's own loader classes; _Rules is a mixin of both.
     _Rules.add_constructor(None, _Rules.construct_undefined)  # type: ignore[type-var]
+    _Rules.add_constructor(_STANDARD + "int", _Rules.construct_yaml_int)  # type: ignore[type-var]
     for tag, function in INTRINSIC_TAGS.items():
         _Rules.add_constructor(tag, _construct_intrinsic(function))
 
@@ -239,10 +263,12 @@ class ComposedYaml:
 
 
 def compose(text: str) -> ComposedYaml | None:
-    """Parse ``text`` into a node graph and check its size; ``None`` for an empty document.
+    """Parse ``text`` into a node graph; ``None`` for an empty document.
 
-    :raises YamlProblem: for invalid YAML, too many aliases, a document too large once
-        aliases are expanded, recursive aliases or too deep nesting.
+    Aliases are not expanded (an alias is the node it names): :func:`check_size` the
+    graph before constructing it.
+
+    :raises YamlProblem: for invalid YAML.
     """
     loader = _Loader(text)
     try:
@@ -255,8 +281,16 @@ def compose(text: str) -> ComposedYaml | None:
         raise YamlProblem(None, f"nested deeper than {MAX_DEPTH} levels") from None
     if root is None:
         return None
-    _check_expanded_size(root)
     return ComposedYaml(loader, root)
+
+
+def check_size(composed: ComposedYaml) -> None:
+    """Refuse what constructing the document would cost too much for.
+
+    :raises YamlProblem: for too many aliases, aliases expanding to too many nodes,
+        recursive aliases, too deep nesting, or more than :data:`MAX_DOCUMENT_NODES` nodes.
+    """
+    _check_expanded_size(composed.root)
 
 
 def _children(node: Node) -> Iterator[Node]:
@@ -269,36 +303,53 @@ def _children(node: Node) -> Iterator[Node]:
 
 
 def _check_expanded_size(root: Node) -> None:
+    """Refuse alias bombs, recursive aliases and too deep nesting.
+
+    What aliases add is limited: a node met again is an alias, and the nodes it stands
+    for (its expanded size, counted once per node) are added to the expansion. The
+    document's own nodes are limited apart, by what checking them costs (time), not as
+    a sign of a bomb.
+    """
     sizes: dict[int, int] = {}  # by node id: aliases share nodes, so count each once
     active: set[int] = set()
     aliases = 0
+    expansion = 0
+    own = 0
 
     def size(node: Node, depth: int, parent: Node) -> int:
-        nonlocal aliases
+        nonlocal aliases, expansion, own
         key = id(node)
         if key in sizes:  # a node met again: reached through an alias
             aliases += 1
+            expansion += sizes[key]
             if aliases > MAX_ALIASES:
                 raise YamlProblem(
                     _line(parent),
                     f"more than {MAX_ALIASES} YAML aliases (*name): refused as a possible "
                     "alias bomb",
                 )
+            if expansion > MAX_NODES:
+                raise YamlProblem(
+                    _line(parent),
+                    f"the document expands to more than {MAX_NODES} nodes through aliases: "
+                    "refused as a possible alias bomb",
+                )
             return sizes[key]
         if key in active:
             raise YamlProblem(_line(node), "recursive alias: a node contains itself")
         if depth > MAX_DEPTH:
             raise YamlProblem(_line(node), f"nested deeper than {MAX_DEPTH} levels")
+        own += 1
+        if own > MAX_DOCUMENT_NODES:
+            raise YamlProblem(
+                _line(node),
+                f"more than {MAX_DOCUMENT_NODES:,} YAML nodes: too large to check within the "
+                "time limit; split the template into nested stacks",
+            )
         active.add(key)
         total = 1
         for child in _children(node):
             total += size(child, depth + 1, node)
-            if total > MAX_NODES:
-                raise YamlProblem(
-                    _line(node),
-                    f"the document expands to more than {MAX_NODES} nodes through aliases: "
-                    "refused as a possible alias bomb",
-                )
         active.discard(key)
         sizes[key] = total
         return total

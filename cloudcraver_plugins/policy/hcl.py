@@ -52,6 +52,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .integers import IntegerTooLarge, convert
 from .model import escape_pointer
 
 if TYPE_CHECKING:
@@ -550,7 +551,10 @@ class _Converter:
         if kind == "string":
             return self.string(term)
         if kind == "int_lit":
-            return int(str(_first_token(term)))
+            try:
+                return convert(str(_first_token(term)))
+            except IntegerTooLarge as error:
+                raise HclProblem(_line(term), str(error)) from None
         if kind == "float_lit":
             return float(str(_first_token(term)))
         if kind == "literal_value":

@@ -123,6 +123,7 @@ class LazySourceMap(Mapping[str, int]):
         # its value starts); None for a pointer that is not a container.
         self._entries: dict[str, dict[str, tuple[int, int]] | None] = {}
         self._all: dict[str, int] | None = None
+        self._found: dict[str, int | None] = {}  # lines already worked out, by pointer
 
     def _line(self, position: int) -> int:
         if self._newlines is None:
@@ -182,11 +183,15 @@ class LazySourceMap(Mapping[str, int]):
         """The line of ``pointer``, or ``default`` when the document has no such node."""
         if self._all is not None:
             return self._all.get(pointer, default)
+        if pointer in self._found:  # rules report a resource several times
+            line = self._found[pointer]
+            return default if line is None else line
         try:
             position = self._locate(pointer)
         except (ValueError, IndexError):  # not the valid JSON it should be
             position = None
-        return default if position is None else self._line(position)
+        line = self._found[pointer] = None if position is None else self._line(position)
+        return default if line is None else line
 
     def __getitem__(self, pointer: str) -> int:
         line = self.get(pointer)

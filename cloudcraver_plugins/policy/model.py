@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cloudcraver_hookspecs import InfrastructureDocument, Severity
 
+from .integers import list_index
+
 if TYPE_CHECKING:
     from .config import PolicyConfig
 
@@ -31,6 +33,7 @@ __all__ = [
     "escape_pointer",
     "is_false",
     "is_true",
+    "resources_of_type",
     "split_path",
 ]
 
@@ -64,7 +67,7 @@ def escape_pointer(segment: PathSegment) -> str:
 
 def split_path(path: str) -> tuple[PathSegment, ...]:
     """A dotted property path as segments; all-digit parts index lists (``Rules.0.Status``)."""
-    return tuple(int(part) if part.isdigit() else part for part in path.split("."))
+    return tuple(part if (index := list_index(part)) is None else index for part in path.split("."))
 
 
 def is_true(value: Any) -> bool:
@@ -186,6 +189,8 @@ class Inventory:
         Remembered per document: rules ask for the same types once per bucket, and a
         scan per question would make a document of many buckets quadratic.
         """
+        if type(self).type_matches is Inventory.type_matches:  # exact type names
+            return resources_of_type(self.resources, types, self.memo)
         key = ("of_type", types)
         found: list[Resource] | None = self.memo.get(key)
         if found is None:
@@ -238,6 +243,31 @@ class Inventory:
     def regions(self, resource: Resource) -> list[str]:
         """The known regions or locations ``resource`` is deployed to, if any."""
         return []
+
+
+def resources_of_type(
+    resources: Sequence[Resource], types: tuple[str, ...], memo: dict[Any, Any]
+) -> list[Resource]:
+    """The ``resources`` of one of ``types`` (exact names), in order; a shared list.
+
+    The resources are indexed by type once (kept in ``memo``): rules ask for a dozen
+    types, and a scan of every resource per question costs more than the index.
+    """
+    key = ("of_type", types)
+    found: list[Resource] | None = memo.get(key)
+    if found is None:
+        index: dict[str, list[Resource]] | None = memo.get("by_type")
+        if index is None:
+            index = memo["by_type"] = {}
+            for resource in resources:
+                index.setdefault(resource.type, []).append(resource)
+        if len(types) == 1:
+            found = index.get(types[0], [])
+        else:
+            wanted = set(types)
+            found = [resource for resource in resources if resource.type in wanted]
+        memo[key] = found
+    return found
 
 
 def _step(value: Any, segment: PathSegment) -> list[Any]:

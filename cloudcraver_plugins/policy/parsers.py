@@ -55,6 +55,11 @@ _CLOUDFORMATION_KEY = re.compile(
 )
 
 
+# Where a document whose root is a flow mapping starts: after comments, directives and
+# the document marker.
+_FLOW_MAPPING_START = re.compile(r"(?:\s|#[^\n]*|%[^\n]*|---)*\{")
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -113,18 +118,50 @@ def _check_size(source: DocumentSource, document_format: str) -> None:
 def _parse_yaml(source: DocumentSource) -> InfrastructureDocument | None:
     from . import cfn_yaml
 
-    if len(source.text) > MAX_CLOUDFORMATION_BYTES and _CLOUDFORMATION_KEY.search(source.text):
-        _check_size(source, "cloudformation")  # before the cost of parsing it
+    text = source.text
+    if _FLOW_MAPPING_START.match(text):
+        data = _json_or_none(text)
+        if data is not None:  # JSON saved as YAML: read as JSON, fifty times faster
+            return _template_written_as_json(source, data)
+    if len(text) > MAX_CLOUDFORMATION_BYTES:
+        # Over CloudFormation's limit: a template is refused for its size and anything
+        # else is not ours, decided without the seconds and hundreds of megabytes that
+        # composing megabytes of YAML costs. A block mapping's keys start their lines;
+        # only a flow mapping that is not JSON needs parsing to tell.
+        if _CLOUDFORMATION_KEY.search(text):
+            _check_size(source, "cloudformation")  # raises: over in characters, so in bytes
+        if not _FLOW_MAPPING_START.match(text):
+            return None
     with _collector_paused():
         try:
             composed = cfn_yaml.compose(source.text)
             if composed is None or not cfn_yaml.is_cloudformation(composed):
-                return None
+                return None  # never constructed: no alias is expanded, no limit applies
+            cfn_yaml.check_size(composed)
             _check_size(source, "cloudformation")
             data = cfn_yaml.construct(composed)
         except cfn_yaml.YamlProblem as problem:
             raise _error(source, problem.line, problem.message) from None
         lines = cfn_yaml.source_map(composed)
+    return InfrastructureDocument(path=source.path, format="cloudformation", data=data, lines=lines)
+
+
+def _json_or_none(text: str) -> Any:
+    """``text`` read as JSON (no duplicate keys or constants), or ``None`` if it is not."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError, _DuplicateKey):  # YAML tells what is wrong
+        return None
+
+
+def _template_written_as_json(source: DocumentSource, data: Any) -> InfrastructureDocument | None:
+    """A ``.yaml`` file holding JSON (YAML's subset): a template, as CloudFormation reads it."""
+    from . import json_lines
+
+    if _json_format(data, ".template.json") != "cloudformation":
+        return None
+    _check_size(source, "cloudformation")
+    lines = json_lines.LazySourceMap(source.text)
     return InfrastructureDocument(path=source.path, format="cloudformation", data=data, lines=lines)
 
 
@@ -180,8 +217,8 @@ def _parse_json(source: DocumentSource) -> InfrastructureDocument | None:
         found = json_lines.duplicate_key_line(text)
         line = found[1] if found is not None else None
         raise _error(source, line, f"invalid JSON: duplicate key {duplicate.key!r}") from None
-    except ValueError as error:  # NaN, Infinity
-        raise _error(source, None, f"invalid JSON: {error}") from None
+    except ValueError as error:  # NaN, Infinity, an integer over Python's digit limit
+        raise _json_value_error(source, error) from None
     except RecursionError:
         raise _error(source, None, "invalid JSON: nested too deeply") from None
     document_format = _json_format(data, source.suffix)
@@ -194,6 +231,18 @@ def _parse_json(source: DocumentSource) -> InfrastructureDocument | None:
         data=data,
         lines=json_lines.LazySourceMap(text),
     )
+
+
+def _json_value_error(source: DocumentSource, error: ValueError) -> PluginInputError:
+    """The error for a value ``json`` refused: a constant, or too long an integer."""
+    from . import integers
+
+    found = integers.find_long_integer(source.text) if "digits" in str(error) else None
+    if found is None:
+        return _error(source, None, f"invalid JSON: {error}")
+    start, digits = found
+    line = source.text.count("\n", 0, start) + 1
+    return _error(source, line, f"invalid JSON: {integers.too_large(digits)}")
 
 
 def _json_format(data: Any, suffix: str) -> str | None:

@@ -79,19 +79,23 @@ class Policy:
         if inventory is None:
             return None
         findings = [
-            self._finding(rule, inventory, violation)
+            self._finding(rule, severity, inventory, violation)
             for rule in self.rules
+            # Worked out once per rule, not once per finding (a file may have thousands).
+            for severity in (self.severity(rule),)
             for violation in rule.check(inventory, self.config)
         ]
         findings.sort(key=lambda f: ((f.location.line or 0) if f.location else 0, f.rule_id))
         return findings
 
-    def _finding(self, rule: Rule, inventory: Inventory, violation: Violation) -> Finding:
+    def _finding(
+        self, rule: Rule, severity: Severity, inventory: Inventory, violation: Violation
+    ) -> Finding:
         document = inventory.document
         pointer = violation.pointer or violation.resource.pointer
         return Finding(
             rule_id=rule.id,
-            severity=self.severity(rule),
+            severity=severity,
             message=violation.message,
             resource=violation.resource.address or None,  # "": the document itself
             location=Location(file=document.path, line=document.line_of(pointer), path=pointer),

@@ -118,10 +118,25 @@ def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Re
                     by_reference.setdefault(base_address(address), []).append(other)
         index = inventory.shared_memo[key] = (by_name, by_reference)
     by_name, by_reference = index
-    found = [*by_reference.get(base_address(bucket.address), ())]
-    for name in set(inventory.texts(bucket.body, ("bucket",))):
+    address, names = _bucket_keys(inventory, bucket)
+    found = [*by_reference.get(address, ())]
+    for name in names:
         found += by_name.get(name, ())
     return list({id(other): other for other in found}.values())  # once each, in order found
+
+
+def _bucket_keys(inventory: TerraformBase, bucket: Resource) -> tuple[str, list[str]]:
+    """The address and known names companions find ``bucket`` by, worked out once.
+
+    Each rule asks for the companions of each bucket: resolving its name every time cost
+    a third of checking a configuration of many buckets.
+    """
+    key = ("bucket-keys", id(bucket))  # the inventory keeps its resources alive
+    found: tuple[str, list[str]] | None = inventory.memo.get(key)
+    if found is None:
+        names = list(dict.fromkeys(inventory.texts(bucket.body, ("bucket",))))
+        found = inventory.memo[key] = (base_address(bucket.address), names)
+    return found
 
 
 def _pointer_of(inventory: Inventory, other: Resource) -> str | None:

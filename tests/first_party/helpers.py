@@ -45,3 +45,18 @@ def render(fmt: str = "yaml", name: str = "demo", **parameters: Any) -> str:
     rendered = s3_plugin.render_template(request)
     assert rendered is not None
     return rendered.content
+
+
+def large_yaml(kind: str, size: int = 4_800_000) -> str:
+    """Alias-free YAML of about ``size`` characters and well over a million nodes.
+
+    ``cloudformation-json``: a template written as JSON (valid YAML); ``list``: a long
+    list of short flow sequences, no template.
+    """
+    if kind == "cloudformation-json":
+        head = '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"B": {"Type": '
+        head += '"AWS::S3::Bucket"}}, "Metadata": {"Numbers": ['
+        count = (size - len(head)) // 2
+        return head + ",".join(["1"] * count) + "]}}"
+    row = "- [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t]\n"
+    return row * (size // len(row))

@@ -61,6 +61,9 @@ TEMPLATE: dict[str, Any] = {
         ({"Fn::Join": [",", {"Ref": "Subnets"}]}, ["s-1,s-2"]),
         ({"Fn::Select": [1, {"Ref": "Subnets"}]}, ["s-2"]),
         ({"Fn::Select": [5, ["a"]]}, [UNKNOWN]),
+        # Indexes int() cannot read, or no list is long enough for: unknown, not a crash.
+        ({"Fn::Select": ["\u00b2", ["a"]]}, [UNKNOWN]),
+        ({"Fn::Select": ["9" * 5000, ["a"]]}, [UNKNOWN]),
         ({"Fn::FindInMap": ["Status", {"Ref": "Env"}, "Versioning"]}, ["Enabled"]),
         # An unknown key may pick any entry: every entry is a possible value.
         ({"Fn::FindInMap": ["Status", {"Ref": "Free"}, "Versioning"]}, ["Enabled", "Suspended"]),

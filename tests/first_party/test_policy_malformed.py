@@ -25,6 +25,8 @@ from support.harness import CliEnv
 
 from cloudcraver_plugins.policy import hcl
 
+from .helpers import large_yaml
+
 pytestmark = pytest.mark.venv
 
 if not hasattr(os, "wait4"):  # pragma: no cover - depends on the OS
@@ -167,6 +169,35 @@ ERRORS: dict[str, tuple[str, bytes, str]] = {
         "over the 1,000,000 bytes CloudFormation accepts for a template",
     ),
     "empty-file": ("empty.yaml", b"", "no plugin recognises this file's format"),
+    # 4.8 MB of YAML without aliases, well over a million nodes: was refused as a possible
+    # alias bomb after seconds and hundreds of megabytes of parsing.
+    "large-yaml-template": (
+        "large.yaml",
+        large_yaml("cloudformation-json").encode(),
+        "over the 1,000,000 bytes CloudFormation accepts for a template",
+    ),
+    "large-yaml-not-a-template": (
+        "list.yaml",
+        large_yaml("list").encode(),
+        "no plugin recognises this file's format",
+    ),
+    "yaml-too-many-nodes": (
+        "nodes.yaml",
+        b"Resources: {}\nMetadata: [" + b"a," * 300_000 + b"a]\n",
+        "nodes.yaml:2: more than 200,000 YAML nodes",
+    ),
+    # Over Python's 4,300-digit int conversion limit (it raised inside the parsers).
+    "huge-integer-hcl": ("big.tf", b"n = " + b"9" * 5000 + b"\n", "big.tf:1: an integer of 5,000"),
+    "huge-integer-yaml": (
+        "big.yaml",
+        b"Resources:\n  B:\n    Type: AWS::S3::Bucket\n    N: " + b"9" * 5000 + b"\n",
+        "big.yaml:4: an integer of 5,000",
+    ),
+    "huge-integer-json": (
+        "big.json",
+        b'{"Resources": {' + BUCKET.encode() + b'},\n "N": ' + b"9" * 5000 + b"}",
+        "big.json:2: invalid JSON: an integer of 5,000",
+    ),
 }
 
 #: name -> (file name, content): valid documents at the edges, read within the limits.
@@ -183,6 +214,9 @@ READ: dict[str, tuple[str, bytes]] = {
         + b"b" * 900_000
         + b"}}}\n",
     ),
+    # JSON saved as .yaml, just under CloudFormation's 1 MB, 490,000 nodes: accepted
+    # (was 7 s of YAML parsing).
+    "yaml-template-as-json": ("stack.yaml", large_yaml("cloudformation-json", 990_000).encode()),
     "huge-hcl-string": (
         "line.tf",
         b'resource "aws_s3_bucket" "b" {\n  bucket = "' + b"s" * 1_000_000 + b'"\n}\n',
@@ -290,3 +324,51 @@ def test_bad_files_do_not_stop_the_others(warm: Callable[..., Run], tmp_path: Pa
     (ok,) = [f for f in report["files"] if f["path"].endswith("ok.tf")]
     assert {f["rule_id"] for f in ok["findings"]} >= {"aws-s3-versioning"}
     assert_within_limits(run)
+
+
+#: A bucket each format reports (no versioning, no public access block...).
+FAILING_TF = 'resource "aws_s3_bucket" "b" {\n  bucket = "acme-data"\n}\n'
+FAILING_YAML = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+
+
+def test_a_huge_integer_is_that_files_error_not_another_files_pass(
+    warm: Callable[..., Run], tmp_path: Path
+) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "main.tf").write_text(FAILING_TF)
+    (documents / "stack.yaml").write_text(FAILING_YAML)
+    for case in ("huge-integer-hcl", "huge-integer-yaml", "huge-integer-json"):
+        name, content, _ = ERRORS[case]
+        (documents / name).write_bytes(content)
+    (documents / "zz_big.tf").write_bytes(ERRORS["huge-integer-hcl"][1])  # read after main.tf
+    run = warm(tmp_path, "validate", "documents", "--format", "json")
+    assert run.returncode == 2, run.stderr  # bad input wins over findings; both are shown
+    errors = sorted(run.stderr.splitlines())
+    assert [line.split(":", 2)[1].strip() for line in errors] == [
+        "documents/big.json",
+        "documents/big.tf",
+        "documents/big.yaml",
+        "documents/zz_big.tf",
+    ], run.stderr
+    assert all("digits is over the 4,300 digits accepted" in line for line in errors)
+    report = json.loads(run.stdout)
+    found = {Path(f["path"]).name: f for f in report["files"]}
+    for name in ("main.tf", "stack.yaml"):
+        assert {"aws-s3-versioning", "aws-s3-public-access-block"} <= {
+            finding["rule_id"] for finding in found[name]["findings"]
+        }, name
+    assert "Traceback" not in run.stderr
+
+
+def test_a_sibling_with_a_huge_integer_keeps_the_files_findings(
+    warm: Callable[..., Run], tmp_path: Path
+) -> None:
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text(FAILING_TF)
+    (module / "zz_big.tf").write_bytes(ERRORS["huge-integer-hcl"][1])
+    run = warm(tmp_path, "validate", "module/main.tf")
+    assert run.returncode == 1, run.stderr + run.stdout  # was 0: the findings disappeared
+    assert run.stderr == ""
+    assert "error aws-s3-public-access-block" in run.stdout

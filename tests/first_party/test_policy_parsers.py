@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cloudcraver_hookspecs import PluginInputError
 
-from .helpers import parse_file, parse_text
+from .helpers import findings_of, large_yaml, parse_file, parse_text
 
 
 @pytest.mark.parametrize(
@@ -211,3 +211,94 @@ def test_deep_json_is_a_user_error_not_a_crash() -> None:
     text = '{"Resources": ' + "[" * 100_000 + "]" * 100_000 + "}"
     with pytest.raises(PluginInputError, match="nested too deeply"):
         parse_text("deep.json", text)
+
+
+#: (file name, text, line): an integer literal over Python's 4,300-digit conversion limit.
+HUGE_INTEGERS = {
+    "yaml": ("big.yaml", "Resources:\n  B:\n    N: " + "9" * 5000 + "\n", 3),
+    "yaml-negative-key": ("big.yaml", "Resources:\n  B:\n    ? -" + "9" * 5000 + "\n    : x\n", 3),
+    "yaml-hex": ("big.yaml", "Resources:\n  B:\n    N: 0x" + "f" * 4000 + "\n", 3),
+    "yaml-sexagesimal": ("big.yaml", "Resources: {}\nN: 1" + ":59" * 3000 + "\n", 2),
+    "hcl": ("big.tf", "locals {\n  n = " + "9" * 5000 + "\n}\n", 2),
+    "hcl-negative": ("big.tf", "n = -" + "9" * 5000 + "\n", 1),
+    "json": ("big.json", '{"Resources": {},\n "N": ' + "9" * 5000 + "}", 2),
+    "tf-json": ("big.tf.json", '{"resource": {},\n\n "n": -' + "9" * 5000 + "}", 3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HUGE_INTEGERS))
+def test_integer_over_the_digit_limit_is_the_files_error(case: str) -> None:
+    name, text, line = HUGE_INTEGERS[case]
+    with pytest.raises(PluginInputError) as caught:
+        parse_text(name, text)
+    message = str(caught.value)
+    assert message.startswith(f"{name}:{line}: "), message
+    assert "is over the 4,300 digits accepted; quote it if it is meant as text" in message
+
+
+@pytest.mark.parametrize("name", ["ok.yaml", "ok.tf", "ok.json"])
+def test_integer_at_the_digit_limit_is_read(name: str) -> None:
+    number = "9" * 4300
+    text = {
+        "ok.yaml": f"Resources: {{}}\nN: {number}\n",
+        "ok.tf": f"n = {number}\n",
+        "ok.json": f'{{"Resources": {{}}, "N": {number}}}',
+    }[name]
+    document = parse_text(name, text)
+    assert document is not None
+    assert document.data.get("N", document.data.get("n")) == int(number)
+
+
+def test_alias_bombs_are_measured_by_what_aliases_add_not_by_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloudcraver_plugins.policy import cfn_yaml
+
+    monkeypatch.setattr(cfn_yaml, "MAX_NODES", 1000)
+    # 3,000 nodes of its own and no alias: read (it was refused as a possible alias bomb).
+    plain = "Resources: {}\nMetadata: [" + ", ".join(["x"] * 3000) + "]\n"
+    assert parse_text("plain.yaml", plain) is not None
+    # 2 aliases adding 2 x 600 nodes: refused, though the text is far smaller.
+    bomb = "Resources: {}\nbase: &b [" + ", ".join(["x"] * 599) + "]\ntwice: [*b, *b]\n"
+    with pytest.raises(PluginInputError, match=r"bomb\.yaml:3: the document expands"):
+        parse_text("bomb.yaml", bomb)
+    once = "Resources: {}\nbase: &b [" + ", ".join(["x"] * 599) + "]\nonce: [*b]\n"
+    assert parse_text("once.yaml", once) is not None  # 600 added: within the limit
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("cloudformation-json", "over the 1,000,000 bytes CloudFormation accepts"),
+        ("list", None),  # not a template: another plugin's, perhaps
+    ],
+)
+def test_large_alias_free_yaml_is_not_an_alias_bomb(kind: str, expected: str | None) -> None:
+    text = large_yaml(kind)
+    if expected is None:
+        assert parse_text("large.yaml", text) is None
+        return
+    with pytest.raises(PluginInputError) as caught:
+        parse_text("large.yaml", text)
+    assert expected in str(caught.value)
+    assert "alias" not in str(caught.value)
+
+
+def test_yaml_with_too_many_nodes_of_its_own_is_refused_for_its_cost() -> None:
+    text = "Resources: {}\nMetadata: [" + "a," * 200_000 + "a]\n"  # 400 kB
+    with pytest.raises(PluginInputError, match=r"big\.yaml:2: more than 200,000 YAML nodes"):
+        parse_text("big.yaml", text)
+    # Not a template: never constructed, so no limit applies (another plugin's, perhaps).
+    assert parse_text("list.yaml", "- [" + "a," * 200_000 + "a]\n") is None
+
+
+def test_yaml_holding_json_is_read_as_json_with_its_lines() -> None:
+    text = large_yaml("cloudformation-json", 900_000)  # 450,000 nodes: too many as YAML
+    document = parse_text("stack.yaml", text.replace('"Resources": {', '\n"Resources": {\n', 1))
+    assert document is not None
+    assert document.format == "cloudformation"
+    assert document.data["Resources"]["B"] == {"Type": "AWS::S3::Bucket"}
+    assert document.lines["/Resources/B"] == 3
+    findings = findings_of(document)
+    assert {f.rule_id for f in findings} >= {"aws-s3-versioning"}
+    assert {f.location.line for f in findings if f.location} == {3}

@@ -295,3 +295,19 @@ def test_a_document_parsed_elsewhere_is_checked_within_its_folder(tmp_path: Path
     assert document is not None
     assert findings_of(document) == []
     assert policy_plugin.validate_document(document) == []
+
+
+def test_a_sibling_with_an_integer_python_cannot_read_is_that_files_error(
+    make_host: Callable[..., PluginHost], tmp_path: Path
+) -> None:
+    # Named to sort after main.tf: main.tf is validated first and reads it as a sibling.
+    folder = write(tmp_path / "module", {"main.tf": MAIN, "zz_big.tf": "n = " + "9" * 5000})
+    host = make_host()
+    alone = validate_files(host, [folder / "main.tf"]).results[0]
+    assert alone.error is None
+    assert {f.rule_id for f in alone.findings} == ALL_S3_RULES - {"aws-s3-access-logging"}
+    main, big = validate_files(host, [folder / "main.tf", folder / "zz_big.tf"]).results
+    assert main.findings == alone.findings
+    assert big.error is not None
+    assert "zz_big.tf:1: an integer of 5,000 digits is over the 4,300 digits" in big.error
+    assert host.failures == []

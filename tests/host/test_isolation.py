@@ -287,3 +287,30 @@ def test_configuration_errors_raise_config_error_from_the_config_api(tmp_path: P
     host = make_host(tmp_path, user='[plugins.configured]\nlimit = "many"\n')
     with pytest.raises(ConfigError, match=r"plugins\.configured\.limit"):
         host.config.validate_plugin("configured", Settings)
+
+
+def test_a_validators_input_error_is_that_files_error(tmp_path: Path) -> None:
+    from cloudcraver_hookspecs import DocumentSource
+
+    from cloudcraver_host.documents import validate_files
+
+    class Picky:
+        @hookimpl
+        def parse_document(self, source: DocumentSource) -> InfrastructureDocument:
+            return InfrastructureDocument(source.path, "text", source.text)
+
+        @hookimpl
+        def validate_document(self, document: InfrastructureDocument) -> list[Finding]:
+            if "bad" in document.data:
+                raise PluginInputError(f"{document.path}:1: bad content")
+            return [Finding("OK", Severity.INFO, "fine")]
+
+    host = make_host(tmp_path)
+    host.register(Picky(), "picky")
+    (tmp_path / "a.yaml").write_text("bad\n")
+    (tmp_path / "b.yaml").write_text("good\n")
+    bad, good = validate_files(host, [tmp_path / "a.yaml", tmp_path / "b.yaml"]).results
+    assert bad.error == f"{tmp_path / 'a.yaml'}:1: bad content (plugin 'picky')"
+    assert [f.rule_id for f in good.findings] == ["OK"]
+    assert good.error is None
+    assert host.failures == []
