@@ -288,7 +288,14 @@ def _show(outcome: Outcome, as_json: bool) -> None:
         typer.echo(change.describe())
     for note in outcome.notes:
         typer.echo(note)
-    if outcome.state == "dry-run":
+    built = plan.built_from_source()
+    if outcome.state == "dry-run" and built:
+        typer.echo(
+            f"Dry run: nothing was installed, but pip built {', '.join(built)} from source to "
+            "plan it: its build code ran (in pip's isolated temporary build environment; files "
+            "it left in site-packages were removed)."
+        )
+    elif outcome.state == "dry-run":
         typer.echo("Dry run: nothing was changed.")
     elif outcome.state == "declined":
         typer.echo("Cancelled: nothing was changed.")

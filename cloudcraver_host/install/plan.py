@@ -106,6 +106,20 @@ class Plan:
         """The change of distribution ``name`` (canonical), if the plan changes it."""
         return next((c for c in self.changes if c.name == name), None)
 
+    def built_from_source(self) -> list[str]:
+        """What pip built to plan (``cc-x 1.0 (sdist)``): its build code ran meanwhile.
+
+        pip reads the metadata of an sdist, a folder or a VCS checkout by running its build
+        backend (``setup.py``), in an isolated temporary build environment.
+        """
+        built = []
+        for item in self.report.get("install", []):
+            kind = _built_kind(item.get("download_info") or {})
+            if kind is not None:
+                meta = item.get("metadata", {})
+                built.append(f"{meta.get('name')} {meta.get('version')} ({kind})")
+        return built
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (pip's full report left out: it can be large)."""
         return {
@@ -117,6 +131,16 @@ class Plan:
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON (``--json`` output, journal records)."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+
+def _built_kind(info: Mapping[str, Any]) -> str | None:
+    """What pip had to build for a report item, from its ``download_info`` (``None``: a wheel)."""
+    if "vcs_info" in info:
+        return "VCS checkout"
+    if "dir_info" in info:
+        return "folder"
+    url = str(info.get("url", ""))
+    return "sdist" if url and not url.endswith(".whl") else None
 
 
 def classify(before: str | None, after: str) -> Action:

@@ -49,6 +49,7 @@ from .pip import PipRunner, error_block
 from .plan import Change, Plan, plan_install, plan_uninstall, policy_spec
 from .repack import repack
 from .verify import Migration, VerifyRequest, VerifyResult, VerifyWorker
+from .wheelcheck import WheelFile, check_wheels, install_scheme, record_problems, shared_files
 
 __all__ = ["Outcome", "PluginInstaller"]
 
@@ -135,25 +136,28 @@ class PluginInstaller:
         command: str = "install",
     ) -> Outcome:
         """Install plugins (requirements, wheels, sdists, folders, VCS URLs) as one change."""
-        with self._lock() as lock, self._warm_pips(lock, 2):
+        with self._lock() as lock, self._warm_pips(lock, 3), _scratch("wheels") as folder:
             self._refuse_if_interrupted()
             before = self._snapshot()
             started = time.monotonic()
             self.on_step("plan")
-            plan = plan_install(
-                self.runner,
-                specs,
-                constraints=host_pins(before),
-                installed=before,
-                editable=editable,
-                upgrade=upgrade,
-                plugins=plugin_distributions(before),
-                command=command,
-                lock_fd=lock.fileno(),
-            )
-            steps = {"plan": time.monotonic() - started}
-            apply_args = _apply_args(plan, specs, editable)
-            return self._change(plan, before, apply_args, lock, dry_run, verify, steps)
+            with _leaving_nothing_behind(before):
+                plan = plan_install(
+                    self.runner,
+                    specs,
+                    constraints=host_pins(before),
+                    installed=before,
+                    editable=editable,
+                    upgrade=upgrade,
+                    plugins=plugin_distributions(before),
+                    command=command,
+                    lock_fd=lock.fileno(),
+                )
+                steps = {"plan": time.monotonic() - started}
+                applies = [_apply_args(plan, specs, editable)]
+                if not (dry_run or plan.is_empty or editable):
+                    applies = self._stage(plan, applies[0], before, folder, lock, steps)
+            return self._change(plan, before, applies, lock, dry_run, verify, steps)
 
     def update(
         self,
@@ -267,7 +271,7 @@ class PluginInstaller:
         self,
         plan: Plan,
         before: Mapping[str, InstalledDist],
-        apply_args: list[str],
+        applies: list[list[str]],
         lock: ChangeLock,
         dry_run: bool,
         verify: bool,
@@ -296,7 +300,7 @@ class PluginInstaller:
             tx = self.journal.update(tx, state="applying")
             self.on_step("apply")
             started = time.monotonic()
-            self._apply(plan, apply_args, lock)
+            self._apply(plan, applies, lock)
             steps["apply"] = time.monotonic() - started
             tx = self.journal.update(tx, state="verifying")
             notes, config_before = self._verify_and_archive(plan, worker, steps)
@@ -410,17 +414,84 @@ class PluginInstaller:
             wheel = repack(dist, Path(tmp))
             return self.archive.add(wheel, files_hash=dist.files_hash, repacked=True)
 
-    def _apply(self, plan: Plan, apply_args: list[str], lock: ChangeLock) -> None:
+    def _apply(self, plan: Plan, applies: list[list[str]], lock: ChangeLock) -> None:
         removed = [c.name for c in plan.changes if c.action == "remove"]
-        if removed:
-            self._pip(["uninstall", "--yes", *removed], lock, f"remove {', '.join(removed)}")
-        if apply_args:
-            # Exactly the planned versions, each without its dependencies: the plan already
-            # holds them all, and pip need not resolve a second time.
-            args = ["install", "--no-deps", *apply_args]
-            if any(c.action == "reinstall" for c in plan.changes):
-                args.insert(2, "--force-reinstall")
-            self._pip(args, lock, f"{plan.command} {' '.join(plan.specs)}")
+        replaced = [c.name for c in plan.changes if c.before is not None]
+        with self._keeping_shared(replaced):
+            if removed:
+                self._pip(["uninstall", "--yes", *removed], lock, f"remove {', '.join(removed)}")
+            for apply_args in applies:
+                # Exactly the planned versions, each without its dependencies: the plan
+                # already holds them all, and pip need not resolve a second time.
+                args = ["install", "--no-deps", *apply_args]
+                if any(c.action == "reinstall" for c in plan.changes):
+                    args.insert(2, "--force-reinstall")
+                self._pip(args, lock, f"{plan.command} {' '.join(plan.specs)}")
+
+    @contextmanager
+    def _keeping_shared(self, names: Iterable[str]) -> Iterator[None]:
+        """Put back files of ``names`` that another distribution owns too, after pip ran.
+
+        pip removes every file of the ``RECORD`` of what it uninstalls (or replaces), even
+        one the host's own ``RECORD`` lists: such a file is kept as it was.
+        """
+        installed = self._snapshot()
+        saved: dict[Path, tuple[bytes, int]] = {}
+        for name in names:
+            dist = installed.get(name)
+            for path in shared_files(dist, installed) if dist is not None else ():
+                try:
+                    saved[path] = (path.read_bytes(), path.stat().st_mode)
+                except OSError:
+                    continue
+        try:
+            yield
+        finally:
+            for path, (data, mode) in saved.items():
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+                    path.chmod(mode & 0o7777)
+
+    def _stage(
+        self,
+        plan: Plan,
+        apply_args: list[str],
+        before: Mapping[str, InstalledDist],
+        folder: Path,
+        lock: ChangeLock,
+        steps: dict[str, float],
+    ) -> list[list[str]]:
+        """Get every wheel the plan installs into ``folder`` and check it before anything changes.
+
+        ``pip wheel`` downloads (or builds, from an sdist) exactly what ``pip install`` would
+        install; each wheel must match its ``RECORD`` and may not overwrite files of another
+        distribution. The change then installs these very files, by requirement from the
+        folder (no direct URL recorded); VCS specs, which pip records as such, are installed
+        as given.
+
+        :returns: the pip install argument lists of the apply step.
+        :raises ChangeError: pip cannot get a wheel, or a wheel is refused.
+        """
+        self.on_step("check")
+        started = time.monotonic()
+        fetch = [a for a in apply_args if not _is_vcs(a)]
+        keep = [a for a in apply_args if _is_vcs(a)]
+        if fetch:
+            args = ["wheel", "--no-deps", "--wheel-dir", str(folder), *fetch]
+            result = self.runner.run(args, lock_fd=lock.fileno())
+            if not result.ok:
+                raise ChangeError(
+                    f"pip could not get the wheels of {' '.join(plan.specs)}; nothing was changed",
+                    details=error_block(result),
+                )
+        wheels = [WheelFile.of(path) for path in sorted(folder.glob("*.whl"))]
+        _match_plan(plan, wheels)
+        check_wheels(wheels, before, install_scheme(self.runner.python))
+        steps["check"] = time.monotonic() - started
+        pins = [f"{w.name}=={w.version}" for w in wheels]
+        applies = [["--no-index", "--find-links", str(folder), *pins]] if pins else []
+        return applies + ([keep] if keep else [])
 
     def _pip(self, args: list[str], lock: ChangeLock, what: str) -> None:
         result = self.runner.run(args, lock_fd=lock.fileno())
@@ -431,7 +502,9 @@ class PluginInstaller:
         if not any(c.is_plugin and c.after is not None for c in plan.changes):
             return None
         # Started now, it loads Python and the host while pip works.
-        return VerifyWorker(self.runner.python, env=self.runner.env)
+        # From a neutral folder: the user's (on sys.path[0] for `-m`) may hold any module.
+        neutral = Path(os.path.abspath(os.sep))
+        return VerifyWorker(self.runner.python, env=self.runner.env, cwd=neutral)
 
     def _verify_and_archive(
         self, plan: Plan, worker: VerifyWorker | None, steps: dict[str, float]
@@ -517,11 +590,13 @@ class PluginInstaller:
                 continue
             wheel = self._wheel_of(name, want)
             wheels.append(wheel)
-        for dist in removes:
-            self._remove(dist)
-        if wheels:
-            with tempfile.TemporaryDirectory(prefix="cloudcraver-restore-") as tmp:
-                folder = self.archive.materialize(wheels, Path(tmp))
+        with _scratch("restore") as tmp, self._keeping_shared(target):
+            folder = self.archive.materialize(wheels, tmp)
+            # Checked before anything is removed: a damaged archive changes nothing.
+            self._check_archived(folder, wheels)
+            for dist in removes:
+                self._remove(dist)
+            if wheels:
                 pins = [f"{w.name}=={w.version}" for w in wheels]
                 args = ["install", "--no-index", "--no-deps", "--force-reinstall"]
                 args += ["--find-links", str(folder), *pins]
@@ -531,6 +606,19 @@ class PluginInstaller:
                         "pip could not put back the archived wheels", details=error_block(result)
                     )
         _remove_orphans(self._snapshot(), listing)
+
+    def _check_archived(self, folder: Path, wheels: list[ArchivedWheel]) -> None:
+        """Refuse archived wheels whose files do not match their own ``RECORD``."""
+        for wheel in wheels:
+            copy = WheelFile(folder / wheel.filename, wheel.name, wheel.version)
+            problems = record_problems(copy)
+            if problems:
+                raise ChangeError(
+                    f"the archived wheel of {wheel.name} {wheel.version} "
+                    f"({self.archive.path(wheel)}) does not match its RECORD ({problems[0]}); "
+                    "it was altered in the archive; nothing was changed",
+                    details="\n".join(problems),
+                )
 
     def _wheel_of(self, name: str, want: Entry) -> ArchivedWheel:
         sha = want.get("archive")
@@ -663,6 +751,55 @@ def _matches(dist: InstalledDist, want: Entry) -> bool:
         and dist.files_hash == want.get("files_hash")
         and not damaged(dist)
     )
+
+
+@contextmanager
+def _scratch(purpose: str) -> Iterator[Path]:
+    """A temporary folder for the duration of a step."""
+    with tempfile.TemporaryDirectory(prefix=f"cloudcraver-{purpose}-") as tmp:
+        yield Path(tmp)
+
+
+@contextmanager
+def _leaving_nothing_behind(before: Mapping[str, InstalledDist]) -> Iterator[None]:
+    """Remove what planning left in site folders when the change goes no further.
+
+    pip runs an sdist's build code to plan (its metadata); code that drops a file (a
+    ``.pth`` runs at every interpreter start) into ``site-packages`` must not keep it there
+    when the change is refused or only a dry run. Entries no distribution owns that were
+    not there before are removed, as after an interrupted change.
+    """
+    listing = _listing(before)
+    try:
+        yield
+    finally:
+        _remove_orphans(before, listing)
+
+
+def _is_vcs(spec: str) -> bool:
+    """Whether a pip spec is a VCS URL (``git+https://...``, ``name @ git+...``)."""
+    url = spec.split(" @ ", 1)[-1].strip()
+    return url.split("+", 1)[0] in {"git", "hg", "svn", "bzr"} and "+" in url
+
+
+def _match_plan(plan: Plan, wheels: list[WheelFile]) -> None:
+    """Refuse wheels pip got that the plan does not install (another name or version)."""
+    for wheel in wheels:
+        change = plan.change(wheel.name)
+        if change is None or change.after is None or not _same(change.after, wheel.version):
+            raise ChangeError(
+                f"refused: pip got {wheel.path.name}, which the plan does not install "
+                f"({'; '.join(c.describe() for c in plan.changes)}); nothing was changed"
+            )
+
+
+def _same(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _change_json(change: Change) -> dict[str, Any]:
