@@ -48,6 +48,7 @@ from .lock import ChangeLock, Owner
 from .pip import PipRunner, error_block
 from .plan import Change, Plan, plan_install, plan_uninstall, policy_spec
 from .repack import repack
+from .signals import ChangeInterrupted, SignalGuard, interruptible, signal_name
 from .verify import Migration, VerifyRequest, VerifyResult, VerifyWorker
 from .wheelcheck import WheelFile, check_wheels, install_scheme, record_problems, shared_files
 
@@ -122,6 +123,7 @@ class PluginInstaller:
         self.on_step = on_step or (lambda step: None)
         self.confirm = confirm or (lambda plan: True)
         self.argv = tuple(argv)
+        self._guard = SignalGuard()
 
     # ------------------------------------------------------------------ commands
 
@@ -136,7 +138,7 @@ class PluginInstaller:
         command: str = "install",
     ) -> Outcome:
         """Install plugins (requirements, wheels, sdists, folders, VCS URLs) as one change."""
-        with self._lock() as lock, self._warm_pips(lock, 3), _scratch("wheels") as folder:
+        with self._changing() as lock, self._warm_pips(lock, 3), _scratch("wheels") as folder:
             self._refuse_if_interrupted()
             before = self._snapshot()
             started = time.monotonic()
@@ -213,7 +215,7 @@ class PluginInstaller:
 
     def uninstall(self, names: Sequence[str], *, dry_run: bool = False) -> Outcome:
         """Remove plugins and the packages only they needed, never one the host needs."""
-        with self._lock() as lock:
+        with self._changing() as lock:
             self._refuse_if_interrupted()
             before = self._snapshot()
             started = time.monotonic()
@@ -224,7 +226,7 @@ class PluginInstaller:
 
     def rollback(self, to: int | None = None, *, dry_run: bool = False) -> Outcome:
         """Undo the last committed change, or every committed change after transaction ``to``."""
-        with self._lock() as lock:
+        with self._changing() as lock:
             self._refuse_if_interrupted()
             target, undone = self._rollback_target(to)
             before = self._snapshot()
@@ -233,26 +235,39 @@ class PluginInstaller:
 
     def recover(self) -> Outcome:
         """Put back the set before the interrupted change, if a change was interrupted."""
-        with self._lock():
-            try:
-                tx = self.journal.active()
-            except ValueError as error:
-                raise ChangeError(
-                    f"the journal is damaged ({error}); restore plugins with "
-                    "`cloudcraver plugin rollback --to ID` after checking `plugin history`"
-                ) from None
-            if tx is None:
-                empty = Plan(command="recover", specs=(), changes=())
-                return Outcome("recover", empty, "nothing-to-do")
-            self.on_step("restore")
-            current = self._snapshot()
-            target = {name: (entry or None) for name, entry in tx.before.items()}
-            for name in tx.after:
-                target.setdefault(name, None)
-            plan = _restore_plan(target, current, command="recover", undone=[tx.id])
-            self._restore(target, tx.extra.get("listing", {}))
-            self.journal.finish(tx, "recovered")
-            return Outcome("recover", plan, "committed", transaction=tx.id)
+        with self._changing():
+            guard = self._guard
+            with guard.shielded():  # a recovery cut short would need recovering itself
+                outcome = self._recover()
+        if guard.received is not None:
+            raise ChangeInterrupted(
+                guard.received,
+                f"interrupted by {signal_name(guard.received)} after the recovery ended "
+                f"({outcome.state})",
+            )
+        return outcome
+
+    def _recover(self) -> Outcome:
+        """Restore the active transaction's before-set (under the lock, signals waiting)."""
+        try:
+            tx = self.journal.active()
+        except ValueError as error:
+            raise ChangeError(
+                f"the journal is damaged ({error}); restore plugins with "
+                "`cloudcraver plugin rollback --to ID` after checking `plugin history`"
+            ) from None
+        if tx is None:
+            empty = Plan(command="recover", specs=(), changes=())
+            return Outcome("recover", empty, "nothing-to-do")
+        self.on_step("restore")
+        current = self._snapshot()
+        target = {name: (entry or None) for name, entry in tx.before.items()}
+        for name in tx.after:
+            target.setdefault(name, None)
+        plan = _restore_plan(target, current, command="recover", undone=[tx.id])
+        self._restore(target, tx.extra.get("listing", {}))
+        self.journal.finish(tx, "recovered")
+        return Outcome("recover", plan, "committed", transaction=tx.id)
 
     def history(self) -> list[Transaction]:
         """Every recorded change, oldest first."""
@@ -287,16 +302,19 @@ class PluginInstaller:
         before_set = self._archive_before(before, touched, steps)
         after_set = {c.name: {"version": c.after} for c in plan.changes if c.after is not None}
         self._mark_prefix()
-        tx = self.journal.begin(
-            plan.command,
-            self.argv,
-            before_set,
-            after_set,
-            [_change_json(c) for c in plan.changes],
-            listing=_listing(before),
-        )
-        worker = self._start_worker(plan) if verify else None
+        with self._guard.shielded():  # a signal now comes after the record is complete
+            tx = self.journal.begin(
+                plan.command,
+                self.argv,
+                before_set,
+                after_set,
+                [_change_json(c) for c in plan.changes],
+                listing=_listing(before),
+            )
+        worker = None
         try:
+            self._raise_if_signalled()
+            worker = self._start_worker(plan) if verify else None
             tx = self.journal.update(tx, state="applying")
             self.on_step("apply")
             started = time.monotonic()
@@ -304,16 +322,35 @@ class PluginInstaller:
             steps["apply"] = time.monotonic() - started
             tx = self.journal.update(tx, state="verifying")
             notes, config_before = self._verify_and_archive(plan, worker, steps)
-        except ChangeError as error:
+            tx = self._commit(tx, steps, config_before)
+        except (ChangeError, ChangeInterrupted) as error:
             self._fail(tx, error)
             raise
         finally:
             if worker is not None:
                 worker.close()
-        extra = {**tx.extra, "config_before": config_before}
-        tx = self.journal.update(tx, steps=dict(steps), extra=extra)
-        self.journal.finish(tx, "committed")
+        self._signalled_late(tx)
         return Outcome(plan.command, plan, "committed", tx.id, steps, notes)
+
+    def _commit(
+        self, tx: Transaction, steps: dict[str, float], config_before: dict[str, Any]
+    ) -> Transaction:
+        """Record the change as committed (a signal meanwhile: see :meth:`_signalled_late`)."""
+        with self._guard.shielded():
+            extra = {**tx.extra, "config_before": config_before}
+            tx = self.journal.update(tx, steps=dict(steps), extra=extra)
+            self.journal.finish(tx, "committed")
+        return tx
+
+    def _signalled_late(self, tx: Transaction) -> None:
+        """Report a signal that came while the change was being committed: it stays."""
+        signum = self._guard.received
+        if signum is not None:
+            raise ChangeInterrupted(
+                signum,
+                f"interrupted by {signal_name(signum)} as change {tx.id} ({tx.command}) "
+                "ended: it is complete; undo it with `cloudcraver plugin rollback`",
+            )
 
     def _restore_change(
         self,
@@ -334,28 +371,30 @@ class PluginInstaller:
         before_set = self._archive_before(before, list(target), steps)
         after_set = {n: dict(e) for n, e in target.items() if e is not None}
         self._mark_prefix()
-        tx = self.journal.begin(
-            "rollback",
-            self.argv,
-            before_set,
-            after_set,
-            [_change_json(c) for c in plan.changes],
-            listing=_listing(before),
-            undoes=undone,
-        )
-        tx = self.journal.update(tx, state="applying")
-        self.on_step("apply")
+        with self._guard.shielded():
+            tx = self.journal.begin(
+                "rollback",
+                self.argv,
+                before_set,
+                after_set,
+                [_change_json(c) for c in plan.changes],
+                listing=_listing(before),
+                undoes=undone,
+            )
         started = time.monotonic()
         try:
+            self._raise_if_signalled()
+            tx = self.journal.update(tx, state="applying")
+            self.on_step("apply")
             self._restore(target, _listing(before))
-        except ChangeError as error:
+            steps["apply"] = time.monotonic() - started
+            with self._guard.shielded():
+                config_before = self._put_back_config(undone)
+            tx = self._commit(tx, steps, config_before)
+        except (ChangeError, ChangeInterrupted) as error:
             self._fail(tx, error)
             raise
-        steps["apply"] = time.monotonic() - started
-        config_before = self._put_back_config(undone)
-        extra = {**tx.extra, "config_before": config_before}
-        tx = self.journal.update(tx, steps=dict(steps), extra=extra)
-        self.journal.finish(tx, "committed")
+        self._signalled_late(tx)
         return Outcome("rollback", plan, "committed", tx.id, steps)
 
     def _put_back_config(self, undone: list[int]) -> dict[str, Any]:
@@ -559,20 +598,33 @@ class PluginInstaller:
                 continue  # the before-set is archived; a missing after-wheel costs a download
         steps["archive"] = steps.get("archive", 0.0) + time.monotonic() - started
 
-    def _fail(self, tx: Transaction, error: ChangeError) -> None:
-        """Restore the set before ``tx`` and record why it failed."""
+    def _fail(self, tx: Transaction, error: ChangeError | ChangeInterrupted) -> None:
+        """Restore the set before ``tx`` and record why it failed (signals wait meanwhile).
+
+        :raises ChangeInterrupted: a signal stopped the change (or came while restoring):
+            the message says the previous plugins are restored.
+        """
         self.on_step("restore")
         target = {name: (dict(entry) or None) for name, entry in tx.before.items()}
-        try:
-            self._restore(target, tx.extra.get("listing", {}))
-        except ChangeError as restore_error:
-            # Left active: the next command reports it and `plugin recover` tries again.
-            self.journal.update(tx, error=f"{error}; {restore_error}")
-            raise ChangeError(
-                f"{error}; restoring the previous plugins failed too ({restore_error}); "
-                "run `cloudcraver plugin recover`"
+        with self._guard.shielded():
+            try:
+                self._restore(target, tx.extra.get("listing", {}))
+            except ChangeError as restore_error:
+                # Left active: the next command reports it and `plugin recover` tries again.
+                self.journal.update(tx, error=f"{error}; {restore_error}")
+                raise ChangeError(
+                    f"{error}; restoring the previous plugins failed too ({restore_error}); "
+                    "run `cloudcraver plugin recover`"
+                ) from None
+            signum = self._guard.received
+            reason = str(error) if signum is None else f"interrupted by {signal_name(signum)}"
+            self.journal.finish(tx, "restored", error=reason)
+        if signum is not None:
+            raise ChangeInterrupted(
+                signum,
+                f"{reason}: change {tx.id} ({tx.command}) was stopped and undone; "
+                "the previous plugins are restored",
             ) from None
-        self.journal.finish(tx, "restored", error=str(error))
 
     # ------------------------------------------------------------------ restoring
 
@@ -709,8 +761,23 @@ class PluginInstaller:
         if not marker.is_file() or marker.read_text(encoding="utf-8").strip() != real:
             atomic_write_text(marker, real + "\n")
 
+    def _raise_if_signalled(self) -> None:
+        """Raise the signal that came while it was held back (see :meth:`_changing`)."""
+        if self._guard.received is not None:
+            raise ChangeInterrupted(self._guard.received)
+
     def _lock(self) -> ChangeLock:
         return ChangeLock(self.folder, wait=self.wait, on_wait=self.on_wait)
+
+    @contextmanager
+    def _changing(self) -> Iterator[ChangeLock]:
+        """The change lock, with SIGINT/SIGTERM undoing the change (see :mod:`.signals`)."""
+        with interruptible() as guard, self._lock() as lock:
+            self._guard = guard
+            try:
+                yield lock
+            finally:
+                self._guard = SignalGuard()
 
     def _refuse_if_interrupted(self) -> None:
         try:
