@@ -71,7 +71,9 @@ def install(
 def uninstall(
     ctx: typer.Context,
     names: list[str] = typer.Argument(
-        ..., help="Plugin distributions to remove.", autocompletion=complete_plugin_names
+        ...,
+        help="Plugins to remove: as `plugin list` names them, or their distributions.",
+        autocompletion=complete_plugin_names,
     ),
     purge: bool = typer.Option(False, "--purge", help="Also forget their state and config."),
     dry_run: bool = DRY_RUN,
@@ -96,7 +98,9 @@ def uninstall(
 @command
 def update(
     ctx: typer.Context,
-    names: list[str] = typer.Argument(None, help="Plugins to update (default: with --all)."),
+    names: list[str] = typer.Argument(
+        None, help="Plugins (or their distributions) to update; or --all."
+    ),
     update_all: bool = typer.Option(False, "--all", help="Update every installed plugin."),
     dry_run: bool = DRY_RUN,
     yes: bool = YES,
@@ -143,8 +147,8 @@ def outdated(ctx: typer.Context, as_json: bool = JSON) -> None:
         return
     print_table(
         None,
-        ["name", "installed", "available", "policy"],
-        [[r["name"], r["installed"], r["available"], r["policy"]] for r in rows],
+        ["name", "plugin", "installed", "available", "policy"],
+        [[r["name"], r["plugin"], r["installed"], r["available"], r["policy"]] for r in rows],
     )
 
 
@@ -327,7 +331,9 @@ def _plugin_names(state: CliState, distributions: list[str]) -> list[str]:
     names = []
     for name in host.names():
         distribution = host.record(name).distribution
-        if distribution and canonicalize_name(distribution) in wanted:
+        if canonicalize_name(name) in wanted or (
+            distribution and canonicalize_name(distribution) in wanted
+        ):
             names.append(name)
     return names
 

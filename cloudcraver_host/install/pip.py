@@ -270,12 +270,30 @@ def error_block(result: PipResult) -> str:
     errors = _lines(result.stderr)
     for index, line in enumerate(errors):
         if line.startswith("ERROR:"):
-            block = errors[index:]
+            block = _without_repeats(errors[index:])
             conflict = conflict_lines(result)
-            if conflict:
+            if conflict and conflict[0] not in block:
                 block[1:1] = ["", *conflict, ""]
             return "\n".join(block).strip("\n")
     return "\n".join(_lines(result.stdout + result.stderr)[-_TAIL_LINES:]).strip("\n")
+
+
+_NOT_FOUND = re.compile(r"^ERROR: Could not find a version that satisfies the requirement (.+?) \(")
+_NO_MATCH = "ERROR: No matching distribution found for "
+
+
+def _without_repeats(block: list[str]) -> list[str]:
+    """The block without pip's "No matching distribution found for X", which repeats a line.
+
+    pip follows "Could not find a version that satisfies the requirement X (from versions:
+    ...)" with that line; only the first, which names the versions there are, is kept.
+    """
+    missing = {m.group(1) for line in block if (m := _NOT_FOUND.match(line))}
+    return [
+        line
+        for line in block
+        if not (line.startswith(_NO_MATCH) and line[len(_NO_MATCH) :] in missing)
+    ]
 
 
 def conflict_lines(result: PipResult) -> list[str]:

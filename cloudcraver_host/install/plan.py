@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ChangeError
-from .environment import HOST_DISTRIBUTIONS, InstalledDist, requirement_names
+from .environment import HOST_DISTRIBUTIONS, InstalledDist, plugin_names, requirement_names
 from .pip import PipResult, PipRunner, conflict_lines, error_block
 
 __all__ = [
@@ -59,6 +59,8 @@ class Change:
     :param download_url: where pip would take it from (``download_info.url``), if known.
     :param is_plugin: whether it is a Cloud Craver plugin: requested, known as one, or
         requiring the contract distribution (which is how a plugin states its contract).
+    :param plugins: the names of the plugins it provides, as ``plugin list`` shows them
+        (known for installed distributions).
     """
 
     name: str
@@ -68,16 +70,20 @@ class Change:
     requested: bool
     download_url: str | None = None
     is_plugin: bool = False
+    plugins: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """One line for people: ``upgrade cc-x 1.0 -> 1.1``."""
+        """One line for people: ``upgrade cc-x 1.0 -> 1.1 (plugin x)``."""
         if self.action == "install":
-            return f"install {self.name} {self.after}"
-        if self.action == "remove":
-            return f"remove {self.name} {self.before}"
-        if self.action == "reinstall":
-            return f"reinstall {self.name} {self.after}"
-        return f"{self.action} {self.name} {self.before} -> {self.after}"
+            text = f"install {self.name} {self.after}"
+        elif self.action == "remove":
+            text = f"remove {self.name} {self.before}"
+        elif self.action == "reinstall":
+            text = f"reinstall {self.name} {self.after}"
+        else:
+            text = f"{self.action} {self.name} {self.before} -> {self.after}"
+        shown = [p for p in self.plugins if p != self.name]
+        return text + (f" (plugin {', '.join(shown)})" if shown else "")
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,7 @@ def _changes_from_report(
     from packaging.utils import canonicalize_name
 
     contract = {canonicalize_name(n) for n in HOST_DISTRIBUTIONS}
+    named = plugin_names(installed)
     changes = []
     for item in report.get("install", []):
         meta = item.get("metadata", {})
@@ -270,6 +277,7 @@ def _changes_from_report(
                 requested=requested,
                 download_url=(item.get("download_info") or {}).get("url"),
                 is_plugin=requested or name in plugins or bool(requires & contract),
+                plugins=tuple(named.get(name, ())),
             )
         )
     return tuple(sorted(changes, key=lambda c: c.name))
@@ -391,6 +399,7 @@ def plan_uninstall(
             removed.add(name)
             changed = True
     contract = {canonicalize_name(n) for n in HOST_DISTRIBUTIONS}
+    named = plugin_names(installed)
     changes = tuple(
         Change(
             name=name,
@@ -399,6 +408,7 @@ def plan_uninstall(
             after=None,
             requested=name in wanted,
             is_plugin=name in wanted or bool(requires[name] & contract),
+            plugins=tuple(named.get(name, ())),
         )
         for name in sorted(removed)
     )

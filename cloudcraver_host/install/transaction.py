@@ -36,6 +36,7 @@ from .archive import ArchivedWheel, WheelArchive
 from .environment import (
     InstalledDist,
     damaged,
+    distribution_names,
     host_pins,
     is_this_interpreter,
     plugin_distributions,
@@ -206,6 +207,7 @@ class PluginInstaller:
                 rows.append(
                     {
                         "name": change.name,
+                        "plugin": ", ".join(change.plugins),
                         "installed": change.before or "",
                         "available": change.after,
                         "policy": policy,
@@ -220,7 +222,7 @@ class PluginInstaller:
             before = self._snapshot()
             started = time.monotonic()
             self.on_step("plan")
-            plan = plan_uninstall(names, before, host_pins(before))
+            plan = plan_uninstall(distribution_names(names, before), before, host_pins(before))
             steps = {"plan": time.monotonic() - started}
             return self._change(plan, before, [], lock, dry_run, False, steps)
 
@@ -559,11 +561,14 @@ class PluginInstaller:
             archiving.join()
         steps["verify"] = time.monotonic() - started
         if result is not None and not result.ok:
+            # The summary names each failing plugin and why: details only when it does not.
+            details = ""
+            if result.error is not None:
+                failed = [f"{v.name}: {v.error}" for v in result.failures() if v.error]
+                details = "\n".join(failed)
             raise ChangeError(
                 f"verification failed: {result.summary()}; the previous plugins are restored",
-                details="\n".join(
-                    f"{v.name}: {v.error}" for v in result.failures() if v.error is not None
-                ),
+                details=details,
             )
         if result is None:
             return [], {}
@@ -721,10 +726,9 @@ class PluginInstaller:
         policies: Mapping[str, str],
         default_policy: str,
     ) -> tuple[list[str], list[str]]:
-        from packaging.utils import canonicalize_name
 
         plugins = set(plugin_distributions(installed))
-        wanted: list[str] = [canonicalize_name(n) for n in names] or sorted(plugins)
+        wanted: list[str] = distribution_names(names, installed) or sorted(plugins)
         specs, notes = [], []
         for name in wanted:
             if name not in installed or name not in plugins:

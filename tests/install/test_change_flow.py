@@ -209,7 +209,13 @@ def test_update_follows_the_policy_and_outdated_says_what_is_newer(
 
     rows = json.loads(install_env.run("plugin", "outdated", "--json", check=0).stdout)
     assert rows == [
-        {"name": "cc-inst-good", "installed": "1.0.0", "available": "1.2.0", "policy": "minor"}
+        {
+            "name": "cc-inst-good",
+            "plugin": "inst-good",
+            "installed": "1.0.0",
+            "available": "1.2.0",
+            "policy": "minor",
+        }
     ]
     changed(install_env, "update", "--all")
     assert note_version(install_env) == "1.2.0"
