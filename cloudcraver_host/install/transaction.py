@@ -518,20 +518,20 @@ class PluginInstaller:
         started = time.monotonic()
         fetch = [a for a in apply_args if not _is_vcs(a)]
         keep = [a for a in apply_args if _is_vcs(a)]
+        wheel_dir = folder / "wheels"
         if fetch:
-            args = ["wheel", "--no-deps", "--wheel-dir", str(folder), *fetch]
+            args = ["wheel", "--no-deps", "--wheel-dir", str(wheel_dir), *fetch]
             result = self.runner.run(args, lock_fd=lock.fileno())
             if not result.ok:
                 raise ChangeError(
                     f"pip could not get the wheels of {' '.join(plan.specs)}; nothing was changed",
                     details=error_block(result),
                 )
-        wheels = [WheelFile.of(path) for path in sorted(folder.glob("*.whl"))]
+        wheels = [WheelFile.of(path) for path in sorted(wheel_dir.glob("*.whl"))]
         _match_plan(plan, wheels)
         check_wheels(wheels, before, install_scheme(self.runner.python))
         steps["check"] = time.monotonic() - started
-        pins = [f"{w.name}=={w.version}" for w in wheels]
-        applies = [["--no-index", "--find-links", str(folder), *pins]] if pins else []
+        applies = [_checked_install_args(wheels, wheel_dir, folder)] if wheels else []
         return applies + ([keep] if keep else [])
 
     def _pip(self, args: list[str], lock: ChangeLock, what: str) -> None:
@@ -845,6 +845,21 @@ def _leaving_nothing_behind(before: Mapping[str, InstalledDist]) -> Iterator[Non
         yield
     finally:
         _remove_orphans(before, listing)
+
+
+def _checked_install_args(wheels: list[WheelFile], wheel_dir: Path, folder: Path) -> list[str]:
+    """The pip arguments that install exactly the checked ``wheels`` from ``wheel_dir``.
+
+    By requirement (a path would be recorded as a direct URL), each pinned to its sha256:
+    a wheel of the same name and version elsewhere (``find-links`` of the user's pip
+    configuration) does not match the hash, so pip cannot install it instead.
+    """
+    from .archive import sha256_file
+
+    lines = [f"{w.name}=={w.version} --hash=sha256:{sha256_file(w.path)}\n" for w in wheels]
+    requirements = folder / "checked-wheels.txt"
+    requirements.write_text("".join(lines), encoding="utf-8")
+    return ["--no-index", "--find-links", str(wheel_dir), "-r", str(requirements)]
 
 
 def _is_vcs(spec: str) -> bool:
