@@ -102,6 +102,31 @@ def test_removing_a_distribution_keeps_the_files_another_one_owns(
     safe_mode_works(install_env)
 
 
+def test_a_rollback_keeps_a_host_file_the_removed_distribution_shared(
+    install_env: InstallEnv, tmp_path: Path
+) -> None:
+    host_file = install_env.site_packages / HOST_FILE
+    original = host_file.read_bytes()
+    first = make_wheel(tmp_path / "one", "cc-sharer", "1.0")
+    done = install_env.run("plugin", "install", str(first), "--yes", "--no-verify")
+    assert done.returncode == 0, shown(done)
+    # Then replaced by plain pip with a version that ships a copy of the host's file.
+    second = make_wheel(
+        tmp_path / "two",
+        "cc-sharer",
+        "2.0",
+        files={"cc_sharer.py": "X = 2\n", HOST_FILE: original.decode()},
+    )
+    install_env.pip("install", "--no-deps", str(second))
+
+    result = install_env.run("plugin", "rollback", "--yes")
+
+    assert result.returncode == 0, shown(result)
+    assert "cc-sharer" not in install_env.installed()
+    assert host_file.read_bytes() == original
+    safe_mode_works(install_env)
+
+
 # ---------------------------------------------------------------------------- item 3
 
 
