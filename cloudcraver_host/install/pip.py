@@ -150,7 +150,8 @@ class PipRunner:
         """Start one pip process (see ``_WARM_BOOT``), waiting for its arguments."""
         try:
             return subprocess.Popen(
-                [str(self.python), "-c", _WARM_BOOT],
+                # "pip" after the code: only names the process (ps), as `-m pip` did.
+                [str(self.python), "-c", _WARM_BOOT, "pip"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

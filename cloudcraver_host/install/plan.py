@@ -131,7 +131,7 @@ class Plan:
         return {
             "command": self.command,
             "specs": list(self.specs),
-            "changes": [asdict(c) for c in self.changes],
+            "changes": [{**asdict(c), "plugins": list(c.plugins)} for c in self.changes],
         }
 
     def to_json(self) -> str:
