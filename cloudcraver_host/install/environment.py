@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -197,6 +198,7 @@ def _interpreter_path(python: Path) -> list[str]:
         text=True,
         check=True,
         timeout=60,
+        cwd=os.path.abspath(os.sep),  # nothing of the user's working directory is imported
     ).stdout
     paths: list[str] = json.loads(out)
     return paths

@@ -6,11 +6,13 @@ variables) applies unchanged: never ``--isolated``, never a ``PIP_*`` variable o
 Only ``--no-input`` (a prompt would hang a transaction) and ``--disable-pip-version-check``
 (a network call unrelated to the change) are added.
 
-A change runs pip more than once (plan, apply). Each ``python -m pip`` spends a good part of
-its time importing pip before it reads its arguments, so :meth:`PipRunner.prestart` starts
-pip processes ahead of their command: they import pip's command-line modules, then wait for
-their arguments and run ``pip`` exactly as ``python -m pip`` does (``runpy`` on pip's own
-``__main__``), with the same environment, configuration and inherited lock.
+A change runs pip more than once (plan, check, apply). Each ``python -m pip`` spends a good
+part of its time importing pip before it reads its arguments, so :meth:`PipRunner.prestart`
+starts pip processes ahead of their command: they import pip's command-line modules, then
+wait for their arguments and run ``pip`` exactly as ``python -m pip`` does (``runpy`` on
+pip's own ``__main__``), with the same environment, configuration and inherited lock. Every
+pip command runs in such a process (one started on demand when none is waiting): it imports
+nothing from the working directory, which ``python -m pip`` would put first on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -221,6 +223,7 @@ class PipRunner:
                     capture_output=True,
                     text=True,
                     env=self.env,
+                    cwd=_NEUTRAL_FOLDER,  # not a `pip` folder of the user's working directory
                     check=False,
                     timeout=self.timeout,
                 )
