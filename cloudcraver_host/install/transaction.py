@@ -476,15 +476,12 @@ class PluginInstaller:
         pip removes every file of the ``RECORD`` of what it uninstalls (or replaces), even
         one the host's own ``RECORD`` lists: such a file is kept as it was.
         """
-        installed = self._snapshot()
         saved: dict[Path, tuple[bytes, int]] = {}
-        for name in names:
-            dist = installed.get(name)
-            for path in shared_files(dist, installed) if dist is not None else ():
-                try:
-                    saved[path] = (path.read_bytes(), path.stat().st_mode)
-                except OSError:
-                    continue
+        for path in shared_files(names, self._snapshot()):
+            try:
+                saved[path] = (path.read_bytes(), path.stat().st_mode)
+            except OSError:
+                continue
         try:
             yield
         finally:

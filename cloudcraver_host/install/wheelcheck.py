@@ -234,15 +234,27 @@ def describe_overlaps(found: list[Overlap], limit: int = 3) -> str:
     return "; ".join(parts)
 
 
-def shared_files(dist: InstalledDist, installed: Mapping[str, InstalledDist]) -> list[Path]:
-    """Files of ``dist`` that another installed distribution's ``RECORD`` lists too.
+def shared_files(names: Iterable[str], installed: Mapping[str, InstalledDist]) -> list[Path]:
+    """Files of the distributions ``names`` that another installed ``RECORD`` lists too.
 
-    Uninstalling ``dist`` with pip deletes them; they belong to the other owner as well, so
-    a restore or removal keeps them (see :class:`~.transaction.PluginInstaller`).
+    Uninstalling one of them with pip deletes such a file; it belongs to the other owner as
+    well, so a restore or removal keeps it (see :class:`~.transaction.PluginInstaller`).
     """
-    others = owned_files(installed, skip=[dist.name])
-    mine = {os.path.normpath(os.path.join(dist.site_dir, e.path)) for e in dist.record()}
-    return sorted(Path(path) for path in mine if path in others)
+    owners: dict[str, set[str]] = {}
+    for name, dist in installed.items():
+        for entry in read_record(dist.dist_info):
+            target = os.path.normpath(os.path.join(dist.site_dir, entry.path))
+            owners.setdefault(target, set()).add(name)
+    shared = set()
+    for name in names:
+        mine = installed.get(name)
+        if mine is None:
+            continue
+        for entry in mine.record():
+            target = os.path.normpath(os.path.join(mine.site_dir, entry.path))
+            if owners.get(target, set()) - {name}:
+                shared.add(target)
+    return sorted(Path(path) for path in shared)
 
 
 def check_wheels(
