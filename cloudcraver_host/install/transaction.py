@@ -85,6 +85,7 @@ class Outcome:
             "state": self.state,
             "transaction": self.transaction,
             "changes": self.plan.to_dict()["changes"],
+            "built_from_source": self.plan.built_from_source(),
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
             "notes": self.notes,
         }
