@@ -269,6 +269,7 @@ def _progress(as_json: bool) -> Iterator[Any]:
 
     labels = {
         "plan": "planning with pip",
+        "check": "getting and checking the wheels",
         "archive": "archiving the current versions",
         "apply": "installing with pip",
         "verify": "verifying the plugins",
