@@ -240,12 +240,19 @@ class CliState:
 def warn_if_interrupted(state: CliState) -> None:
     """Say so when a change to the installed plugins was interrupted (every command does)."""
     try:
-        from ..install.interrupted import interrupted_change
+        from ..install.interrupted import interrupted_change, running_change
 
+        running = running_change(state.paths.data_dir)
         found = interrupted_change(state.paths.data_dir)
     except Exception:  # a damaged journal must not stop every command: recover says more
         return
-    if found is not None:
+    if running is not None:
+        change, command = running
+        eprint(
+            f"note: change {change} ({command}) to the installed plugins is running in another "
+            "process; this command sees the plugins as they are at this moment"
+        )
+    elif found is not None:
         change, command = found
         eprint(
             f"warning: change {change} ({command}) to the installed plugins was interrupted; "
@@ -303,6 +310,13 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = error.exit_code
+        except KeyboardInterrupt as interrupt:
+            # A change stopped by Ctrl+C or SIGTERM says what it put back (exit 130 / 143).
+            interrupted_code = getattr(interrupt, "exit_code", None)
+            if not isinstance(interrupted_code, int):
+                raise
+            eprint(f"error: {interrupt}")
+            code = interrupted_code
         except (typer.Abort, BrokenPipeError):
             raise
         except Exception as error:

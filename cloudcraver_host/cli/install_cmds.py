@@ -71,7 +71,9 @@ def install(
 def uninstall(
     ctx: typer.Context,
     names: list[str] = typer.Argument(
-        ..., help="Plugin distributions to remove.", autocompletion=complete_plugin_names
+        ...,
+        help="Plugins to remove: as `plugin list` names them, or their distributions.",
+        autocompletion=complete_plugin_names,
     ),
     purge: bool = typer.Option(False, "--purge", help="Also forget their state and config."),
     dry_run: bool = DRY_RUN,
@@ -96,7 +98,9 @@ def uninstall(
 @command
 def update(
     ctx: typer.Context,
-    names: list[str] = typer.Argument(None, help="Plugins to update (default: with --all)."),
+    names: list[str] = typer.Argument(
+        None, help="Plugins (or their distributions) to update; or --all."
+    ),
     update_all: bool = typer.Option(False, "--all", help="Update every installed plugin."),
     dry_run: bool = DRY_RUN,
     yes: bool = YES,
@@ -143,8 +147,8 @@ def outdated(ctx: typer.Context, as_json: bool = JSON) -> None:
         return
     print_table(
         None,
-        ["name", "installed", "available", "policy"],
-        [[r["name"], r["installed"], r["available"], r["policy"]] for r in rows],
+        ["name", "plugin", "installed", "available", "policy"],
+        [[r["name"], r["plugin"], r["installed"], r["available"], r["policy"]] for r in rows],
     )
 
 
@@ -265,6 +269,7 @@ def _progress(as_json: bool) -> Iterator[Any]:
 
     labels = {
         "plan": "planning with pip",
+        "check": "getting and checking the wheels",
         "archive": "archiving the current versions",
         "apply": "installing with pip",
         "verify": "verifying the plugins",
@@ -288,7 +293,14 @@ def _show(outcome: Outcome, as_json: bool) -> None:
         typer.echo(change.describe())
     for note in outcome.notes:
         typer.echo(note)
-    if outcome.state == "dry-run":
+    built = plan.built_from_source()
+    if outcome.state == "dry-run" and built:
+        typer.echo(
+            f"Dry run: nothing was installed, but pip built {', '.join(built)} from source to "
+            "plan it: its build code ran (in pip's isolated temporary build environment; files "
+            "it left in site-packages were removed)."
+        )
+    elif outcome.state == "dry-run":
         typer.echo("Dry run: nothing was changed.")
     elif outcome.state == "declined":
         typer.echo("Cancelled: nothing was changed.")
@@ -320,7 +332,9 @@ def _plugin_names(state: CliState, distributions: list[str]) -> list[str]:
     names = []
     for name in host.names():
         distribution = host.record(name).distribution
-        if distribution and canonicalize_name(distribution) in wanted:
+        if canonicalize_name(name) in wanted or (
+            distribution and canonicalize_name(distribution) in wanted
+        ):
             names.append(name)
     return names
 

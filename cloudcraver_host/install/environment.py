@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -31,7 +32,9 @@ __all__ = [
     "host_pins",
     "host_requirements",
     "is_this_interpreter",
+    "distribution_names",
     "plugin_distributions",
+    "plugin_names",
     "read_record",
     "record_hash",
     "requirement_names",
@@ -195,6 +198,7 @@ def _interpreter_path(python: Path) -> list[str]:
         text=True,
         check=True,
         timeout=60,
+        cwd=os.path.abspath(os.sep),  # nothing of the user's working directory is imported
     ).stdout
     paths: list[str] = json.loads(out)
     return paths
@@ -361,19 +365,50 @@ def plugin_distributions(installed: Mapping[str, InstalledDist]) -> list[str]:
     nothing imported); the host's own distributions are not counted: no plugin change
     may touch them.
     """
+    return sorted(plugin_names(installed))
+
+
+def plugin_names(installed: Mapping[str, InstalledDist]) -> dict[str, list[str]]:
+    """``{distribution: [plugin names]}`` of every plugin distribution but the host's own.
+
+    A plugin's name is its entry point's in the ``cloudcraver`` group, as ``plugin list``
+    shows it.
+    """
     from configparser import ConfigParser, Error
 
     from cloudcraver_hookspecs import ENTRY_POINT_GROUP
 
-    names = []
+    found = {}
     for name, dist in sorted(installed.items()):
         if name in HOST_DISTRIBUTIONS:
             continue
         parser = ConfigParser(delimiters=("=",), interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the case
         try:
             parser.read_string((dist.dist_info / "entry_points.txt").read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, Error):
             continue
         if parser.has_section(ENTRY_POINT_GROUP) and parser.options(ENTRY_POINT_GROUP):
-            names.append(name)
-    return names
+            found[name] = sorted(parser.options(ENTRY_POINT_GROUP))
+    return found
+
+
+def distribution_names(names: Iterable[str], installed: Mapping[str, InstalledDist]) -> list[str]:
+    """The distribution each of ``names`` means: a distribution name, or a plugin's name.
+
+    ``plugin list`` shows plugins by name (``inst-good``); ``update``, ``uninstall`` and
+    ``outdated`` take that as well as the distribution's (``cc-inst-good``). A name that is
+    neither comes back canonicalized, for the caller's "not installed" error.
+    """
+    from packaging.utils import canonicalize_name
+
+    by_plugin = {
+        canonicalize_name(plugin): dist
+        for dist, plugins in plugin_names(installed).items()
+        for plugin in plugins
+    }
+    result = []
+    for name in names:
+        key = canonicalize_name(name)
+        result.append(key if key in installed else by_plugin.get(key, key))
+    return result

@@ -19,6 +19,7 @@ __all__ = [
     "PREFIX_FILE",
     "RECORDS",
     "interrupted_change",
+    "running_change",
 ]
 
 # The layout of the host's data folder for changes, defined here (the light module every
@@ -38,13 +39,39 @@ ENDED_STATES = frozenset({"committed", "restored", "recovered", "failed"})
 
 
 def interrupted_change(data_dir: Path, prefix: str = sys.prefix) -> tuple[int, str] | None:
-    """The id and command of this environment's interrupted change, or ``None``."""
+    """The id and command of this environment's interrupted change, or ``None``.
+
+    A change whose lock is still held is running, not interrupted (see :func:`running_change`).
+    """
+    for folder, change, command in _active_changes(data_dir, prefix):
+        if not _lock_held(folder):
+            return change, command
+    return None
+
+
+def running_change(data_dir: Path, prefix: str = sys.prefix) -> tuple[int, str] | None:
+    """The id and command of the change running now in this environment, or ``None``."""
+    for folder, change, command in _active_changes(data_dir, prefix):
+        if _lock_held(folder):
+            return change, command
+    return None
+
+
+def _lock_held(folder: Path) -> bool:
+    from .lock import is_held
+
+    return is_held(folder)
+
+
+def _active_changes(data_dir: Path, prefix: str) -> list[tuple[Path, int, str]]:
+    """``(folder, id, command)`` of every change of ``prefix`` marked active and not ended."""
     root = data_dir / ENVIRONMENTS
     try:
         folders = list(os.scandir(root))
     except OSError:
-        return None
+        return []
     real = os.path.realpath(prefix)
+    found = []
     for folder in folders:
         active = Path(folder.path, ACTIVE_FILE)
         if not active.is_file():
@@ -59,5 +86,5 @@ def interrupted_change(data_dir: Path, prefix: str = sys.prefix) -> tuple[int, s
             continue
         if record.get("state") in ENDED_STATES:
             continue  # stopped after its last write: it had ended
-        return change, str(record.get("command", "?"))
-    return None
+        found.append((Path(folder.path), change, str(record.get("command", "?"))))
+    return found

@@ -28,7 +28,7 @@ from types import TracebackType
 
 from ..errors import ChangeError
 
-__all__ = ["ChangeLock", "Owner", "read_owner"]
+__all__ = ["ChangeLock", "Owner", "is_held", "read_owner"]
 
 _LOCK = "change.lock"
 _OWNER = "owner.json"
@@ -177,6 +177,24 @@ class ChangeLock:
         self.release()
 
 
+def is_held(folder: Path) -> bool:
+    """Whether a change holds the lock of ``folder`` now (tested without waiting or creating).
+
+    POSIX only (a shared ``flock`` tried and dropped at once); ``False`` where that cannot
+    be told (Windows) or the lock file does not exist.
+    """
+    if sys.platform == "win32":  # pragma: no cover - msvcrt cannot test a lock
+        return False
+    try:
+        fd = os.open(folder / _LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return not _try_shared(fd)
+    finally:
+        os.close(fd)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
@@ -213,6 +231,13 @@ else:
 
     def _lock_blocking(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _try_shared(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def _unlock_before_close(fd: int) -> None:
         del fd  # closing is enough, and leaves a child holding a copy locked

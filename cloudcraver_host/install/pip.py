@@ -6,11 +6,13 @@ variables) applies unchanged: never ``--isolated``, never a ``PIP_*`` variable o
 Only ``--no-input`` (a prompt would hang a transaction) and ``--disable-pip-version-check``
 (a network call unrelated to the change) are added.
 
-A change runs pip more than once (plan, apply). Each ``python -m pip`` spends a good part of
-its time importing pip before it reads its arguments, so :meth:`PipRunner.prestart` starts
-pip processes ahead of their command: they import pip's command-line modules, then wait for
-their arguments and run ``pip`` exactly as ``python -m pip`` does (``runpy`` on pip's own
-``__main__``), with the same environment, configuration and inherited lock.
+A change runs pip more than once (plan, check, apply). Each ``python -m pip`` spends a good
+part of its time importing pip before it reads its arguments, so :meth:`PipRunner.prestart`
+starts pip processes ahead of their command: they import pip's command-line modules, then
+wait for their arguments and run ``pip`` exactly as ``python -m pip`` does (``runpy`` on
+pip's own ``__main__``), with the same environment, configuration and inherited lock. Every
+pip command runs in such a process (one started on demand when none is waiting): it imports
+nothing from the working directory, which ``python -m pip`` would put first on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -41,10 +43,15 @@ __all__ = [
 MIN_PIP_VERSION = (23, 0)
 #: Added to every pip command (see the module docstring for why).
 BASE_OPTIONS = ("--no-input", "--disable-pip-version-check")
-# The prestarted process: import pip's CLI and install command (what takes the time), then
-# run pip's own __main__ with the arguments it is sent, as `python -m pip ARGS` would.
+# The process every pip command runs in: it imports pip's CLI and install command (what takes
+# the time) while waiting, then runs pip's own __main__ with the arguments it is sent, as
+# `python -m pip ARGS` would, in the folder it is sent. It starts in a neutral folder, and the
+# working directory ('' for `-c`) leaves sys.path before the first import: a json.py (or any
+# module) in the user's folder is never imported. PYTHONPATH and site folders stay, as for pip.
 _WARM_BOOT = """\
-import json, runpy, sys
+import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]
+import json, os, runpy
 try:
     import pip._internal.cli.main, pip._internal.commands.install
 except Exception:
@@ -52,11 +59,15 @@ except Exception:
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
-sys.argv = ["pip", *json.loads(line)]
+request = json.loads(line)
+os.chdir(request["cwd"])
+sys.argv = ["pip", *request["args"]]
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 """
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TAIL_LINES = 20
+#: Where pip processes start (they move to the caller's folder only to run a command).
+_NEUTRAL_FOLDER = os.path.abspath(os.sep)
 
 
 @dataclass(frozen=True)
@@ -126,36 +137,8 @@ class PipRunner:
             second pip can start on the same environment.
         """
         argv = self.command(args)
-        warm = self._take_warm(lock_fd)
-        if warm is not None:
-            return self._run_warm(warm, argv)
-        started = time.monotonic()
-        try:
-            proc = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                env=self.env,
-                pass_fds=(lock_fd,) if lock_fd is not None else (),
-                timeout=self.timeout,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except FileNotFoundError as exc:
-            raise ChangeError(f"cannot run pip: {self.python} does not exist") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise ChangeError(
-                f"pip did not finish within {self.timeout:.0f}s: {' '.join(argv[3:])}"
-            ) from exc
-        return PipResult(
-            argv=tuple(argv),
-            returncode=proc.returncode,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
-            seconds=time.monotonic() - started,
-        )
+        process = self._take_warm(lock_fd) or self._start(lock_fd)
+        return self._run_warm(process, argv)
 
     def prestart(self, count: int = 1, *, lock_fd: int | None = None) -> None:
         """Start ``count`` pip processes now, for the next :meth:`run` calls with ``lock_fd``.
@@ -163,8 +146,14 @@ class PipRunner:
         They import pip meanwhile; one that is never used is stopped by :meth:`close`.
         """
         for _ in range(count):
-            process = subprocess.Popen(
-                [str(self.python), "-c", _WARM_BOOT],
+            self._warm.append((lock_fd, self._start(lock_fd)))
+
+    def _start(self, lock_fd: int | None) -> subprocess.Popen[str]:
+        """Start one pip process (see ``_WARM_BOOT``), waiting for its arguments."""
+        try:
+            return subprocess.Popen(
+                # "pip" after the code: only names the process (ps), as `-m pip` did.
+                [str(self.python), "-c", _WARM_BOOT, "pip"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -172,9 +161,11 @@ class PipRunner:
                 encoding="utf-8",
                 errors="replace",
                 env=self.env,
+                cwd=_NEUTRAL_FOLDER,
                 pass_fds=(lock_fd,) if lock_fd is not None else (),
             )
-            self._warm.append((lock_fd, process))
+        except FileNotFoundError as exc:
+            raise ChangeError(f"cannot run pip: {self.python} does not exist") from exc
 
     def close(self) -> None:
         """Stop the prestarted pip processes that were not used."""
@@ -192,14 +183,17 @@ class PipRunner:
 
     def _run_warm(self, process: subprocess.Popen[str], argv: list[str]) -> PipResult:
         started = time.monotonic()
+        request = json.dumps({"cwd": os.getcwd(), "args": argv[3:]})
         try:
-            stdout, stderr = process.communicate(json.dumps(argv[3:]) + "\n", timeout=self.timeout)
+            stdout, stderr = process.communicate(request + "\n", timeout=self.timeout)
         except subprocess.TimeoutExpired as exc:
-            process.kill()
-            process.communicate()
+            _stop(process)
             raise ChangeError(
                 f"pip did not finish within {self.timeout:.0f}s: {' '.join(argv[3:])}"
             ) from exc
+        except BaseException:
+            _stop(process)  # interrupted (Ctrl+C): pip goes with the host, never runs on
+            raise
         return PipResult(
             argv=tuple(argv),
             returncode=process.returncode,
@@ -229,6 +223,7 @@ class PipRunner:
                     capture_output=True,
                     text=True,
                     env=self.env,
+                    cwd=_NEUTRAL_FOLDER,  # not a `pip` folder of the user's working directory
                     check=False,
                     timeout=self.timeout,
                 )
@@ -263,6 +258,11 @@ class PipRunner:
             )
 
 
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.kill()
+    process.communicate()
+
+
 def error_block(result: PipResult) -> str:
     """The reason pip gives for failing, as one readable block.
 
@@ -274,12 +274,30 @@ def error_block(result: PipResult) -> str:
     errors = _lines(result.stderr)
     for index, line in enumerate(errors):
         if line.startswith("ERROR:"):
-            block = errors[index:]
+            block = _without_repeats(errors[index:])
             conflict = conflict_lines(result)
-            if conflict:
+            if conflict and conflict[0] not in block:
                 block[1:1] = ["", *conflict, ""]
             return "\n".join(block).strip("\n")
     return "\n".join(_lines(result.stdout + result.stderr)[-_TAIL_LINES:]).strip("\n")
+
+
+_NOT_FOUND = re.compile(r"^ERROR: Could not find a version that satisfies the requirement (.+?) \(")
+_NO_MATCH = "ERROR: No matching distribution found for "
+
+
+def _without_repeats(block: list[str]) -> list[str]:
+    """The block without pip's "No matching distribution found for X", which repeats a line.
+
+    pip follows "Could not find a version that satisfies the requirement X (from versions:
+    ...)" with that line; only the first, which names the versions there are, is kept.
+    """
+    missing = {m.group(1) for line in block if (m := _NOT_FOUND.match(line))}
+    return [
+        line
+        for line in block
+        if not (line.startswith(_NO_MATCH) and line[len(_NO_MATCH) :] in missing)
+    ]
 
 
 def conflict_lines(result: PipResult) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ChangeError
-from .environment import HOST_DISTRIBUTIONS, InstalledDist, requirement_names
+from .environment import HOST_DISTRIBUTIONS, InstalledDist, plugin_names, requirement_names
 from .pip import PipResult, PipRunner, conflict_lines, error_block
 
 __all__ = [
@@ -59,6 +59,8 @@ class Change:
     :param download_url: where pip would take it from (``download_info.url``), if known.
     :param is_plugin: whether it is a Cloud Craver plugin: requested, known as one, or
         requiring the contract distribution (which is how a plugin states its contract).
+    :param plugins: the names of the plugins it provides, as ``plugin list`` shows them
+        (known for installed distributions).
     """
 
     name: str
@@ -68,16 +70,20 @@ class Change:
     requested: bool
     download_url: str | None = None
     is_plugin: bool = False
+    plugins: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """One line for people: ``upgrade cc-x 1.0 -> 1.1``."""
+        """One line for people: ``upgrade cc-x 1.0 -> 1.1 (plugin x)``."""
         if self.action == "install":
-            return f"install {self.name} {self.after}"
-        if self.action == "remove":
-            return f"remove {self.name} {self.before}"
-        if self.action == "reinstall":
-            return f"reinstall {self.name} {self.after}"
-        return f"{self.action} {self.name} {self.before} -> {self.after}"
+            text = f"install {self.name} {self.after}"
+        elif self.action == "remove":
+            text = f"remove {self.name} {self.before}"
+        elif self.action == "reinstall":
+            text = f"reinstall {self.name} {self.after}"
+        else:
+            text = f"{self.action} {self.name} {self.before} -> {self.after}"
+        shown = [p for p in self.plugins if p != self.name]
+        return text + (f" (plugin {', '.join(shown)})" if shown else "")
 
 
 @dataclass(frozen=True)
@@ -106,17 +112,41 @@ class Plan:
         """The change of distribution ``name`` (canonical), if the plan changes it."""
         return next((c for c in self.changes if c.name == name), None)
 
+    def built_from_source(self) -> list[str]:
+        """What pip built to plan (``cc-x 1.0 (sdist)``): its build code ran meanwhile.
+
+        pip reads the metadata of an sdist, a folder or a VCS checkout by running its build
+        backend (``setup.py``), in an isolated temporary build environment.
+        """
+        built = []
+        for item in self.report.get("install", []):
+            kind = _built_kind(item.get("download_info") or {})
+            if kind is not None:
+                meta = item.get("metadata", {})
+                built.append(f"{meta.get('name')} {meta.get('version')} ({kind})")
+        return built
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (pip's full report left out: it can be large)."""
         return {
             "command": self.command,
             "specs": list(self.specs),
-            "changes": [asdict(c) for c in self.changes],
+            "changes": [{**asdict(c), "plugins": list(c.plugins)} for c in self.changes],
         }
 
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON (``--json`` output, journal records)."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+
+def _built_kind(info: Mapping[str, Any]) -> str | None:
+    """What pip had to build for a report item, from its ``download_info`` (``None``: a wheel)."""
+    if "vcs_info" in info:
+        return "VCS checkout"
+    if "dir_info" in info:
+        return "folder"
+    url = str(info.get("url", ""))
+    return "sdist" if url and not url.endswith(".whl") else None
 
 
 def classify(before: str | None, after: str) -> Action:
@@ -224,6 +254,7 @@ def _changes_from_report(
     from packaging.utils import canonicalize_name
 
     contract = {canonicalize_name(n) for n in HOST_DISTRIBUTIONS}
+    named = plugin_names(installed)
     changes = []
     for item in report.get("install", []):
         meta = item.get("metadata", {})
@@ -246,6 +277,7 @@ def _changes_from_report(
                 requested=requested,
                 download_url=(item.get("download_info") or {}).get("url"),
                 is_plugin=requested or name in plugins or bool(requires & contract),
+                plugins=tuple(named.get(name, ())),
             )
         )
     return tuple(sorted(changes, key=lambda c: c.name))
@@ -367,6 +399,7 @@ def plan_uninstall(
             removed.add(name)
             changed = True
     contract = {canonicalize_name(n) for n in HOST_DISTRIBUTIONS}
+    named = plugin_names(installed)
     changes = tuple(
         Change(
             name=name,
@@ -375,6 +408,7 @@ def plan_uninstall(
             after=None,
             requested=name in wanted,
             is_plugin=name in wanted or bool(requires[name] & contract),
+            plugins=tuple(named.get(name, ())),
         )
         for name in sorted(removed)
     )

@@ -36,6 +36,7 @@ from .archive import ArchivedWheel, WheelArchive
 from .environment import (
     InstalledDist,
     damaged,
+    distribution_names,
     host_pins,
     is_this_interpreter,
     plugin_distributions,
@@ -48,7 +49,9 @@ from .lock import ChangeLock, Owner
 from .pip import PipRunner, error_block
 from .plan import Change, Plan, plan_install, plan_uninstall, policy_spec
 from .repack import repack
+from .signals import ChangeInterrupted, SignalGuard, interruptible, signal_name
 from .verify import Migration, VerifyRequest, VerifyResult, VerifyWorker
+from .wheelcheck import WheelFile, check_wheels, install_scheme, record_problems, shared_files
 
 __all__ = ["Outcome", "PluginInstaller"]
 
@@ -82,6 +85,7 @@ class Outcome:
             "state": self.state,
             "transaction": self.transaction,
             "changes": self.plan.to_dict()["changes"],
+            "built_from_source": self.plan.built_from_source(),
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
             "notes": self.notes,
         }
@@ -121,6 +125,7 @@ class PluginInstaller:
         self.on_step = on_step or (lambda step: None)
         self.confirm = confirm or (lambda plan: True)
         self.argv = tuple(argv)
+        self._guard = SignalGuard()
 
     # ------------------------------------------------------------------ commands
 
@@ -135,25 +140,28 @@ class PluginInstaller:
         command: str = "install",
     ) -> Outcome:
         """Install plugins (requirements, wheels, sdists, folders, VCS URLs) as one change."""
-        with self._lock() as lock, self._warm_pips(lock, 2):
+        with self._changing() as lock, self._warm_pips(lock, 3), _scratch("wheels") as folder:
             self._refuse_if_interrupted()
             before = self._snapshot()
             started = time.monotonic()
             self.on_step("plan")
-            plan = plan_install(
-                self.runner,
-                specs,
-                constraints=host_pins(before),
-                installed=before,
-                editable=editable,
-                upgrade=upgrade,
-                plugins=plugin_distributions(before),
-                command=command,
-                lock_fd=lock.fileno(),
-            )
-            steps = {"plan": time.monotonic() - started}
-            apply_args = _apply_args(plan, specs, editable)
-            return self._change(plan, before, apply_args, lock, dry_run, verify, steps)
+            with _leaving_nothing_behind(before):
+                plan = plan_install(
+                    self.runner,
+                    specs,
+                    constraints=host_pins(before),
+                    installed=before,
+                    editable=editable,
+                    upgrade=upgrade,
+                    plugins=plugin_distributions(before),
+                    command=command,
+                    lock_fd=lock.fileno(),
+                )
+                steps = {"plan": time.monotonic() - started}
+                applies = [_apply_args(plan, specs, editable)]
+                if not (dry_run or plan.is_empty or editable):
+                    applies = self._stage(plan, applies[0], before, folder, lock, steps)
+            return self._change(plan, before, applies, lock, dry_run, verify, steps)
 
     def update(
         self,
@@ -200,6 +208,7 @@ class PluginInstaller:
                 rows.append(
                     {
                         "name": change.name,
+                        "plugin": ", ".join(change.plugins),
                         "installed": change.before or "",
                         "available": change.after,
                         "policy": policy,
@@ -209,18 +218,18 @@ class PluginInstaller:
 
     def uninstall(self, names: Sequence[str], *, dry_run: bool = False) -> Outcome:
         """Remove plugins and the packages only they needed, never one the host needs."""
-        with self._lock() as lock:
+        with self._changing() as lock:
             self._refuse_if_interrupted()
             before = self._snapshot()
             started = time.monotonic()
             self.on_step("plan")
-            plan = plan_uninstall(names, before, host_pins(before))
+            plan = plan_uninstall(distribution_names(names, before), before, host_pins(before))
             steps = {"plan": time.monotonic() - started}
             return self._change(plan, before, [], lock, dry_run, False, steps)
 
     def rollback(self, to: int | None = None, *, dry_run: bool = False) -> Outcome:
         """Undo the last committed change, or every committed change after transaction ``to``."""
-        with self._lock() as lock:
+        with self._changing() as lock:
             self._refuse_if_interrupted()
             target, undone = self._rollback_target(to)
             before = self._snapshot()
@@ -229,26 +238,39 @@ class PluginInstaller:
 
     def recover(self) -> Outcome:
         """Put back the set before the interrupted change, if a change was interrupted."""
-        with self._lock():
-            try:
-                tx = self.journal.active()
-            except ValueError as error:
-                raise ChangeError(
-                    f"the journal is damaged ({error}); restore plugins with "
-                    "`cloudcraver plugin rollback --to ID` after checking `plugin history`"
-                ) from None
-            if tx is None:
-                empty = Plan(command="recover", specs=(), changes=())
-                return Outcome("recover", empty, "nothing-to-do")
-            self.on_step("restore")
-            current = self._snapshot()
-            target = {name: (entry or None) for name, entry in tx.before.items()}
-            for name in tx.after:
-                target.setdefault(name, None)
-            plan = _restore_plan(target, current, command="recover", undone=[tx.id])
-            self._restore(target, tx.extra.get("listing", {}))
-            self.journal.finish(tx, "recovered")
-            return Outcome("recover", plan, "committed", transaction=tx.id)
+        with self._changing():
+            guard = self._guard
+            with guard.shielded():  # a recovery cut short would need recovering itself
+                outcome = self._recover()
+        if guard.received is not None:
+            raise ChangeInterrupted(
+                guard.received,
+                f"interrupted by {signal_name(guard.received)} after the recovery ended "
+                f"({outcome.state})",
+            )
+        return outcome
+
+    def _recover(self) -> Outcome:
+        """Restore the active transaction's before-set (under the lock, signals waiting)."""
+        try:
+            tx = self.journal.active()
+        except ValueError as error:
+            raise ChangeError(
+                f"the journal is damaged ({error}); restore plugins with "
+                "`cloudcraver plugin rollback --to ID` after checking `plugin history`"
+            ) from None
+        if tx is None:
+            empty = Plan(command="recover", specs=(), changes=())
+            return Outcome("recover", empty, "nothing-to-do")
+        self.on_step("restore")
+        current = self._snapshot()
+        target = {name: (entry or None) for name, entry in tx.before.items()}
+        for name in tx.after:
+            target.setdefault(name, None)
+        plan = _restore_plan(target, current, command="recover", undone=[tx.id])
+        self._restore(target, tx.extra.get("listing", {}))
+        self.journal.finish(tx, "recovered")
+        return Outcome("recover", plan, "committed", transaction=tx.id)
 
     def history(self) -> list[Transaction]:
         """Every recorded change, oldest first."""
@@ -267,7 +289,7 @@ class PluginInstaller:
         self,
         plan: Plan,
         before: Mapping[str, InstalledDist],
-        apply_args: list[str],
+        applies: list[list[str]],
         lock: ChangeLock,
         dry_run: bool,
         verify: bool,
@@ -283,33 +305,55 @@ class PluginInstaller:
         before_set = self._archive_before(before, touched, steps)
         after_set = {c.name: {"version": c.after} for c in plan.changes if c.after is not None}
         self._mark_prefix()
-        tx = self.journal.begin(
-            plan.command,
-            self.argv,
-            before_set,
-            after_set,
-            [_change_json(c) for c in plan.changes],
-            listing=_listing(before),
-        )
-        worker = self._start_worker(plan) if verify else None
+        with self._guard.shielded():  # a signal now comes after the record is complete
+            tx = self.journal.begin(
+                plan.command,
+                self.argv,
+                before_set,
+                after_set,
+                [_change_json(c) for c in plan.changes],
+                listing=_listing(before),
+            )
+        worker = None
         try:
+            self._raise_if_signalled()
+            worker = self._start_worker(plan) if verify else None
             tx = self.journal.update(tx, state="applying")
             self.on_step("apply")
             started = time.monotonic()
-            self._apply(plan, apply_args, lock)
+            self._apply(plan, applies, lock)
             steps["apply"] = time.monotonic() - started
             tx = self.journal.update(tx, state="verifying")
             notes, config_before = self._verify_and_archive(plan, worker, steps)
-        except ChangeError as error:
+            tx = self._commit(tx, steps, config_before)
+        except (ChangeError, ChangeInterrupted) as error:
             self._fail(tx, error)
             raise
         finally:
             if worker is not None:
                 worker.close()
-        extra = {**tx.extra, "config_before": config_before}
-        tx = self.journal.update(tx, steps=dict(steps), extra=extra)
-        self.journal.finish(tx, "committed")
+        self._signalled_late(tx)
         return Outcome(plan.command, plan, "committed", tx.id, steps, notes)
+
+    def _commit(
+        self, tx: Transaction, steps: dict[str, float], config_before: dict[str, Any]
+    ) -> Transaction:
+        """Record the change as committed (a signal meanwhile: see :meth:`_signalled_late`)."""
+        with self._guard.shielded():
+            extra = {**tx.extra, "config_before": config_before}
+            tx = self.journal.update(tx, steps=dict(steps), extra=extra)
+            self.journal.finish(tx, "committed")
+        return tx
+
+    def _signalled_late(self, tx: Transaction) -> None:
+        """Report a signal that came while the change was being committed: it stays."""
+        signum = self._guard.received
+        if signum is not None:
+            raise ChangeInterrupted(
+                signum,
+                f"interrupted by {signal_name(signum)} as change {tx.id} ({tx.command}) "
+                "ended: it is complete; undo it with `cloudcraver plugin rollback`",
+            )
 
     def _restore_change(
         self,
@@ -330,28 +374,30 @@ class PluginInstaller:
         before_set = self._archive_before(before, list(target), steps)
         after_set = {n: dict(e) for n, e in target.items() if e is not None}
         self._mark_prefix()
-        tx = self.journal.begin(
-            "rollback",
-            self.argv,
-            before_set,
-            after_set,
-            [_change_json(c) for c in plan.changes],
-            listing=_listing(before),
-            undoes=undone,
-        )
-        tx = self.journal.update(tx, state="applying")
-        self.on_step("apply")
+        with self._guard.shielded():
+            tx = self.journal.begin(
+                "rollback",
+                self.argv,
+                before_set,
+                after_set,
+                [_change_json(c) for c in plan.changes],
+                listing=_listing(before),
+                undoes=undone,
+            )
         started = time.monotonic()
         try:
+            self._raise_if_signalled()
+            tx = self.journal.update(tx, state="applying")
+            self.on_step("apply")
             self._restore(target, _listing(before))
-        except ChangeError as error:
+            steps["apply"] = time.monotonic() - started
+            with self._guard.shielded():
+                config_before = self._put_back_config(undone)
+            tx = self._commit(tx, steps, config_before)
+        except (ChangeError, ChangeInterrupted) as error:
             self._fail(tx, error)
             raise
-        steps["apply"] = time.monotonic() - started
-        config_before = self._put_back_config(undone)
-        extra = {**tx.extra, "config_before": config_before}
-        tx = self.journal.update(tx, steps=dict(steps), extra=extra)
-        self.journal.finish(tx, "committed")
+        self._signalled_late(tx)
         return Outcome("rollback", plan, "committed", tx.id, steps)
 
     def _put_back_config(self, undone: list[int]) -> dict[str, Any]:
@@ -410,17 +456,81 @@ class PluginInstaller:
             wheel = repack(dist, Path(tmp))
             return self.archive.add(wheel, files_hash=dist.files_hash, repacked=True)
 
-    def _apply(self, plan: Plan, apply_args: list[str], lock: ChangeLock) -> None:
+    def _apply(self, plan: Plan, applies: list[list[str]], lock: ChangeLock) -> None:
         removed = [c.name for c in plan.changes if c.action == "remove"]
-        if removed:
-            self._pip(["uninstall", "--yes", *removed], lock, f"remove {', '.join(removed)}")
-        if apply_args:
-            # Exactly the planned versions, each without its dependencies: the plan already
-            # holds them all, and pip need not resolve a second time.
-            args = ["install", "--no-deps", *apply_args]
-            if any(c.action == "reinstall" for c in plan.changes):
-                args.insert(2, "--force-reinstall")
-            self._pip(args, lock, f"{plan.command} {' '.join(plan.specs)}")
+        replaced = [c.name for c in plan.changes if c.before is not None]
+        with self._keeping_shared(replaced):
+            if removed:
+                self._pip(["uninstall", "--yes", *removed], lock, f"remove {', '.join(removed)}")
+            for apply_args in applies:
+                # Exactly the planned versions, each without its dependencies: the plan
+                # already holds them all, and pip need not resolve a second time.
+                args = ["install", "--no-deps", *apply_args]
+                if any(c.action == "reinstall" for c in plan.changes):
+                    args.insert(2, "--force-reinstall")
+                self._pip(args, lock, f"{plan.command} {' '.join(plan.specs)}")
+
+    @contextmanager
+    def _keeping_shared(self, names: Iterable[str]) -> Iterator[None]:
+        """Put back files of ``names`` that another distribution owns too, after pip ran.
+
+        pip removes every file of the ``RECORD`` of what it uninstalls (or replaces), even
+        one the host's own ``RECORD`` lists: such a file is kept as it was.
+        """
+        saved: dict[Path, tuple[bytes, int]] = {}
+        for path in shared_files(names, self._snapshot()):
+            try:
+                saved[path] = (path.read_bytes(), path.stat().st_mode)
+            except OSError:
+                continue
+        try:
+            yield
+        finally:
+            for path, (data, mode) in saved.items():
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+                    path.chmod(mode & 0o7777)
+
+    def _stage(
+        self,
+        plan: Plan,
+        apply_args: list[str],
+        before: Mapping[str, InstalledDist],
+        folder: Path,
+        lock: ChangeLock,
+        steps: dict[str, float],
+    ) -> list[list[str]]:
+        """Get every wheel the plan installs into ``folder`` and check it before anything changes.
+
+        ``pip wheel`` downloads (or builds, from an sdist) exactly what ``pip install`` would
+        install; each wheel must match its ``RECORD`` and may not overwrite files of another
+        distribution. The change then installs these very files, by requirement from the
+        folder (no direct URL recorded); VCS specs, which pip records as such, are installed
+        as given.
+
+        :returns: the pip install argument lists of the apply step.
+        :raises ChangeError: pip cannot get a wheel, or a wheel is refused.
+        """
+        self.on_step("check")
+        started = time.monotonic()
+        fetch = [a for a in apply_args if not _is_vcs(a)]
+        keep = [a for a in apply_args if _is_vcs(a)]
+        wheel_dir = folder / "wheels"
+        if fetch:
+            args = ["wheel", "--no-deps", "--wheel-dir", str(wheel_dir), *fetch]
+            result = self.runner.run(args, lock_fd=lock.fileno())
+            if not result.ok:
+                raise ChangeError(
+                    f"pip could not get the wheels of {' '.join(plan.specs)}; nothing was changed",
+                    details=error_block(result),
+                )
+        wheels = [WheelFile.of(path) for path in sorted(wheel_dir.glob("*.whl"))]
+        _match_plan(plan, wheels)
+        check_wheels(wheels, before, install_scheme(self.runner.python))
+        steps["check"] = time.monotonic() - started
+        applies = [_checked_install_args(wheels, wheel_dir, folder)] if wheels else []
+        return applies + ([keep] if keep else [])
 
     def _pip(self, args: list[str], lock: ChangeLock, what: str) -> None:
         result = self.runner.run(args, lock_fd=lock.fileno())
@@ -431,7 +541,9 @@ class PluginInstaller:
         if not any(c.is_plugin and c.after is not None for c in plan.changes):
             return None
         # Started now, it loads Python and the host while pip works.
-        return VerifyWorker(self.runner.python, env=self.runner.env)
+        # From a neutral folder: the user's (on sys.path[0] for `-m`) may hold any module.
+        neutral = Path(os.path.abspath(os.sep))
+        return VerifyWorker(self.runner.python, env=self.runner.env, cwd=neutral)
 
     def _verify_and_archive(
         self, plan: Plan, worker: VerifyWorker | None, steps: dict[str, float]
@@ -447,11 +559,14 @@ class PluginInstaller:
             archiving.join()
         steps["verify"] = time.monotonic() - started
         if result is not None and not result.ok:
+            # The summary names each failing plugin and why: details only when it does not.
+            details = ""
+            if result.error is not None:
+                failed = [f"{v.name}: {v.error}" for v in result.failures() if v.error]
+                details = "\n".join(failed)
             raise ChangeError(
                 f"verification failed: {result.summary()}; the previous plugins are restored",
-                details="\n".join(
-                    f"{v.name}: {v.error}" for v in result.failures() if v.error is not None
-                ),
+                details=details,
             )
         if result is None:
             return [], {}
@@ -486,20 +601,33 @@ class PluginInstaller:
                 continue  # the before-set is archived; a missing after-wheel costs a download
         steps["archive"] = steps.get("archive", 0.0) + time.monotonic() - started
 
-    def _fail(self, tx: Transaction, error: ChangeError) -> None:
-        """Restore the set before ``tx`` and record why it failed."""
+    def _fail(self, tx: Transaction, error: ChangeError | ChangeInterrupted) -> None:
+        """Restore the set before ``tx`` and record why it failed (signals wait meanwhile).
+
+        :raises ChangeInterrupted: a signal stopped the change (or came while restoring):
+            the message says the previous plugins are restored.
+        """
         self.on_step("restore")
         target = {name: (dict(entry) or None) for name, entry in tx.before.items()}
-        try:
-            self._restore(target, tx.extra.get("listing", {}))
-        except ChangeError as restore_error:
-            # Left active: the next command reports it and `plugin recover` tries again.
-            self.journal.update(tx, error=f"{error}; {restore_error}")
-            raise ChangeError(
-                f"{error}; restoring the previous plugins failed too ({restore_error}); "
-                "run `cloudcraver plugin recover`"
+        with self._guard.shielded():
+            try:
+                self._restore(target, tx.extra.get("listing", {}))
+            except ChangeError as restore_error:
+                # Left active: the next command reports it and `plugin recover` tries again.
+                self.journal.update(tx, error=f"{error}; {restore_error}")
+                raise ChangeError(
+                    f"{error}; restoring the previous plugins failed too ({restore_error}); "
+                    "run `cloudcraver plugin recover`"
+                ) from None
+            signum = self._guard.received
+            reason = str(error) if signum is None else f"interrupted by {signal_name(signum)}"
+            self.journal.finish(tx, "restored", error=reason)
+        if signum is not None:
+            raise ChangeInterrupted(
+                signum,
+                f"{reason}: change {tx.id} ({tx.command}) was stopped and undone; "
+                "the previous plugins are restored",
             ) from None
-        self.journal.finish(tx, "restored", error=str(error))
 
     # ------------------------------------------------------------------ restoring
 
@@ -517,11 +645,13 @@ class PluginInstaller:
                 continue
             wheel = self._wheel_of(name, want)
             wheels.append(wheel)
-        for dist in removes:
-            self._remove(dist)
-        if wheels:
-            with tempfile.TemporaryDirectory(prefix="cloudcraver-restore-") as tmp:
-                folder = self.archive.materialize(wheels, Path(tmp))
+        with _scratch("restore") as tmp, self._keeping_shared(target):
+            folder = self.archive.materialize(wheels, tmp)
+            # Checked before anything is removed: a damaged archive changes nothing.
+            self._check_archived(folder, wheels)
+            for dist in removes:
+                self._remove(dist)
+            if wheels:
                 pins = [f"{w.name}=={w.version}" for w in wheels]
                 args = ["install", "--no-index", "--no-deps", "--force-reinstall"]
                 args += ["--find-links", str(folder), *pins]
@@ -531,6 +661,19 @@ class PluginInstaller:
                         "pip could not put back the archived wheels", details=error_block(result)
                     )
         _remove_orphans(self._snapshot(), listing)
+
+    def _check_archived(self, folder: Path, wheels: list[ArchivedWheel]) -> None:
+        """Refuse archived wheels whose files do not match their own ``RECORD``."""
+        for wheel in wheels:
+            copy = WheelFile(folder / wheel.filename, wheel.name, wheel.version)
+            problems = record_problems(copy)
+            if problems:
+                raise ChangeError(
+                    f"the archived wheel of {wheel.name} {wheel.version} "
+                    f"({self.archive.path(wheel)}) does not match its RECORD ({problems[0]}); "
+                    "it was altered in the archive; nothing was changed",
+                    details="\n".join(problems),
+                )
 
     def _wheel_of(self, name: str, want: Entry) -> ArchivedWheel:
         sha = want.get("archive")
@@ -581,10 +724,9 @@ class PluginInstaller:
         policies: Mapping[str, str],
         default_policy: str,
     ) -> tuple[list[str], list[str]]:
-        from packaging.utils import canonicalize_name
 
         plugins = set(plugin_distributions(installed))
-        wanted: list[str] = [canonicalize_name(n) for n in names] or sorted(plugins)
+        wanted: list[str] = distribution_names(names, installed) or sorted(plugins)
         specs, notes = [], []
         for name in wanted:
             if name not in installed or name not in plugins:
@@ -621,8 +763,23 @@ class PluginInstaller:
         if not marker.is_file() or marker.read_text(encoding="utf-8").strip() != real:
             atomic_write_text(marker, real + "\n")
 
+    def _raise_if_signalled(self) -> None:
+        """Raise the signal that came while it was held back (see :meth:`_changing`)."""
+        if self._guard.received is not None:
+            raise ChangeInterrupted(self._guard.received)
+
     def _lock(self) -> ChangeLock:
         return ChangeLock(self.folder, wait=self.wait, on_wait=self.on_wait)
+
+    @contextmanager
+    def _changing(self) -> Iterator[ChangeLock]:
+        """The change lock, with SIGINT/SIGTERM undoing the change (see :mod:`.signals`)."""
+        with interruptible() as guard, self._lock() as lock:
+            self._guard = guard
+            try:
+                yield lock
+            finally:
+                self._guard = SignalGuard()
 
     def _refuse_if_interrupted(self) -> None:
         try:
@@ -663,6 +820,70 @@ def _matches(dist: InstalledDist, want: Entry) -> bool:
         and dist.files_hash == want.get("files_hash")
         and not damaged(dist)
     )
+
+
+@contextmanager
+def _scratch(purpose: str) -> Iterator[Path]:
+    """A temporary folder for the duration of a step."""
+    with tempfile.TemporaryDirectory(prefix=f"cloudcraver-{purpose}-") as tmp:
+        yield Path(tmp)
+
+
+@contextmanager
+def _leaving_nothing_behind(before: Mapping[str, InstalledDist]) -> Iterator[None]:
+    """Remove what planning left in site folders when the change goes no further.
+
+    pip runs an sdist's build code to plan (its metadata); code that drops a file (a
+    ``.pth`` runs at every interpreter start) into ``site-packages`` must not keep it there
+    when the change is refused or only a dry run. Entries no distribution owns that were
+    not there before are removed, as after an interrupted change.
+    """
+    listing = _listing(before)
+    try:
+        yield
+    finally:
+        _remove_orphans(before, listing)
+
+
+def _checked_install_args(wheels: list[WheelFile], wheel_dir: Path, folder: Path) -> list[str]:
+    """The pip arguments that install exactly the checked ``wheels`` from ``wheel_dir``.
+
+    By requirement (a path would be recorded as a direct URL), each pinned to its sha256:
+    a wheel of the same name and version elsewhere (``find-links`` of the user's pip
+    configuration) does not match the hash, so pip cannot install it instead.
+    """
+    from .archive import sha256_file
+
+    lines = [f"{w.name}=={w.version} --hash=sha256:{sha256_file(w.path)}\n" for w in wheels]
+    requirements = folder / "checked-wheels.txt"
+    requirements.write_text("".join(lines), encoding="utf-8")
+    return ["--no-index", "--find-links", str(wheel_dir), "-r", str(requirements)]
+
+
+def _is_vcs(spec: str) -> bool:
+    """Whether a pip spec is a VCS URL (``git+https://...``, ``name @ git+...``)."""
+    url = spec.split(" @ ", 1)[-1].strip()
+    return url.split("+", 1)[0] in {"git", "hg", "svn", "bzr"} and "+" in url
+
+
+def _match_plan(plan: Plan, wheels: list[WheelFile]) -> None:
+    """Refuse wheels pip got that the plan does not install (another name or version)."""
+    for wheel in wheels:
+        change = plan.change(wheel.name)
+        if change is None or change.after is None or not _same(change.after, wheel.version):
+            raise ChangeError(
+                f"refused: pip got {wheel.path.name}, which the plan does not install "
+                f"({'; '.join(c.describe() for c in plan.changes)}); nothing was changed"
+            )
+
+
+def _same(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _change_json(change: Change) -> dict[str, Any]:
