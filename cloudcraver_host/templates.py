@@ -234,18 +234,18 @@ def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> Par
 
 
 def _read_parameter_file(path: Path) -> dict[str, Any]:
-    from . import regular_files
+    from . import integers, regular_files
+    from .tomlfile import MAX_DEPTH, loads, too_deep
 
     try:
         text = regular_files.read_text(path)  # a regular file of at most SMALL_FILE_LIMIT bytes
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"--params {path}: cannot read: {regular_files.reason(exc)}") from exc
     suffix = path.suffix.lower()
+    deep = f"nested more than {MAX_DEPTH} levels deep; no template needs that many"
     try:
         if suffix == ".toml":
-            from .tomlfile import loads
-
-            data: Any = loads(text, source=str(path))
+            data: Any = loads(text, source=f"--params {path}")
         elif suffix in (".yaml", ".yml"):
             import yaml
 
@@ -254,13 +254,20 @@ def _read_parameter_file(path: Path) -> dict[str, Any]:
             data = json.loads(text)
     except InputError:
         raise
+    except RecursionError:  # json and yaml recurse once per nested list or mapping
+        raise InputError(f"--params {path}: {deep}") from None
     except Exception as exc:
-        reason = " ".join(str(exc).split())  # parsers' messages span lines
+        reason = integers.from_value_error(exc) or " ".join(str(exc).split())  # one line
         raise InputError(
             f"--params {path}: not valid {suffix.lstrip('.') or 'JSON'}: {reason}"
         ) from exc
     if not isinstance(data, dict):
         raise InputError(f"--params {path}: must hold a table/object of parameters")
+    if too_deep(data, MAX_DEPTH):  # a plugin's model or renderer would recurse through it
+        raise InputError(f"--params {path}: {deep}")
+    digits = integers.longest_integer(data)  # YAML's 0xfff...: read, but never printable
+    if digits is not None:
+        raise InputError(f"--params {path}: {integers.too_long(digits)}")
     return data
 
 

@@ -174,7 +174,10 @@ def set_value(
     state = state_of(ctx)
     path = _key_path(key)
     target = _target(state, project)
-    parsed = parse_value(value)
+    try:
+        parsed = parse_value(value)
+    except ConfigError as exc:
+        raise ConfigError(f"cannot set {key}: {exc}; {target} is unchanged") from None
     problem = _check_value(state, path, parsed, value)
     if problem is not None:
         raise ConfigError(f"cannot set {key} = {value}: {problem}; {target} is unchanged")
