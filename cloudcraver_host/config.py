@@ -592,15 +592,17 @@ def find_project_config(
     """The nearest ``cloudcraver.toml`` or ``pyproject.toml`` with ``[tool.cloudcraver]``.
 
     See :func:`project_search_folders` for where it looks. A malformed ``cloudcraver.toml``
-    is an error (the file exists only for cloudcraver); a malformed ``pyproject.toml`` may
-    belong to an unrelated project, so it is skipped with a line in ``warnings``.
+    is an error (the file exists only for cloudcraver), and so is one that is not a regular
+    file (a FIFO, a device, a folder: refused without opening it, never silently passed
+    over); a malformed ``pyproject.toml`` may belong to an unrelated project, so it is
+    skipped with a line in ``warnings``.
     """
     for folder in project_search_folders(start, home):
         candidate = folder / "cloudcraver.toml"
-        if candidate.is_file():
-            return candidate, read_toml(candidate)
+        if _exists(candidate):
+            return candidate, _read_project_file(candidate)
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        if _exists(pyproject):
             try:
                 data = read_toml(pyproject)
             except ConfigError as exc:
@@ -612,6 +614,33 @@ def find_project_config(
             if isinstance(table, dict):
                 return pyproject, table
     return None
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at ``path`` (links followed), whatever kind of file it is."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True  # there, but cannot be looked at: reading it says why
+    return True
+
+
+def _read_project_file(path: Path) -> dict[str, Any]:
+    """``cloudcraver.toml``'s tables; one that is not a regular file is refused, unopened."""
+    from .regular_files import NotRegularFileError, read_text, reason
+
+    try:
+        text = read_text(path)
+    except NotRegularFileError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the project configuration: {reason(exc)}; "
+            "replace it with a regular file or remove it"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {reason(exc)}") from exc
+    return loads(text, source=str(path))
 
 
 def _check_file_shape(data: Mapping[str, Any], location: str) -> None:

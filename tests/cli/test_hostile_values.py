@@ -9,6 +9,7 @@ error (or escaped text), never an internal error or a hang.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,3 +154,39 @@ def test_a_yaml_alias_bomb_in_params_is_not_expanded_by_the_checks(policy: Cli) 
     assert_exit(result, 2)  # the template's own model refuses it, quickly
     assert_no_traceback(result)
     assert "parameter" in result.stderr, shown(result)
+
+
+# ------------------------------------------------- a project file that is not a regular file
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+@pytest.mark.parametrize("kind", ["fifo", "device link", "folder"])
+def test_a_project_file_that_is_not_a_regular_file_is_refused(policy: Cli, kind: str) -> None:
+    project = policy.home / "project"
+    (project / ".git").mkdir(parents=True)
+    candidate = project / "cloudcraver.toml"
+    if kind == "fifo":
+        os.mkfifo(candidate)  # opened for reading, it would block for ever
+        needle = "FIFO"
+    elif kind == "device link":
+        candidate.symlink_to("/dev/zero")  # read, it would never end
+        needle = "character device"
+    else:
+        candidate.mkdir()
+        needle = "folder"
+
+    for args in (["plugin", "list"], ["--safe-mode", "config", "show"], ["trust"]):
+        result = policy(*args, cwd=project, timeout=20)
+        assert_one_error(result, 2, str(candidate), needle, "not a regular file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_pyproject_that_is_a_fifo_is_skipped_with_a_warning(policy: Cli) -> None:
+    project = policy.home / "project"
+    (project / ".git").mkdir(parents=True)
+    os.mkfifo(project / "pyproject.toml")  # may belong to another tool: not our error
+
+    result = policy("plugin", "list", cwd=project, timeout=20)
+
+    assert_exit(result, 0)
+    assert "pyproject.toml" in result.stderr and "FIFO" in result.stderr, shown(result)
