@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .display import UNSAFE
 from .errors import ConfigError, StateFileError
 from .integers import from_value_error, longest_integer, too_long
 from .regular_files import read_text, reason, write_target
@@ -173,7 +174,11 @@ def _string(text: str) -> str:
             out.append("\\n")
         elif char == "\t":
             out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
+        elif UNSAFE.match(char) and not 0xD800 <= ord(char) <= 0xDFFF:
+            # Controls (C0, C1), bidi controls and line separators are written as escapes:
+            # the same string to TOML, but one that cannot rewrite a terminal showing the
+            # file or `config show` (a lone surrogate cannot be written to TOML at all:
+            # left as it is, writing the file refuses it).
             out.append(f"\\u{ord(char):04x}")
         else:
             out.append(char)

@@ -190,3 +190,47 @@ def test_a_pyproject_that_is_a_fifo_is_skipped_with_a_warning(policy: Cli) -> No
 
     assert_exit(result, 0)
     assert "pyproject.toml" in result.stderr and "FIFO" in result.stderr, shown(result)
+
+
+# ------------------------------------------------------ control characters in configured text
+
+#: C1 controls (NEL, CSI), bidi overrides and isolates, a line separator, ESC.
+CONTROLS = "\x85\x9b\u202e\u2066\u2028\x1b"
+
+
+def raw_controls(text: str) -> list[str]:
+    return [char for char in text if char in CONTROLS]
+
+
+def test_config_show_and_get_escape_control_characters(policy: Cli) -> None:
+    policy.config_file.write_text(
+        '[plugins.policy]\nname = "ok\\u0085\\u009b31m\\u202eevil\\u2066\\u2028\\u001b[2J"\n'
+        '"key\\u202e" = "v"\n',
+        encoding="utf-8",
+    )
+
+    runs = [
+        policy("config", "show"),
+        policy("config", "show", "--origins"),
+        policy("config", "get", "plugins.policy.name"),
+        policy("config", "get", "plugins.policy"),
+    ]
+
+    for result in runs:
+        assert_exit(result, 0)
+        assert raw_controls(result.stdout) == [], shown(result)
+    assert "\\u202e" in runs[0].stdout and "\\x85" in runs[2].stdout
+    as_json = policy.json("config", "get", "plugins.policy.name", "--json")
+    assert as_json["value"] == "ok\x85\x9b31m\u202eevil\u2066\u2028\x1b[2J"  # escaped by json
+
+
+def test_config_set_writes_controls_as_escapes_that_read_back_the_same(policy: Cli) -> None:
+    value = '"a\u202eb\x85c"'  # as in TOML: a string
+
+    result = policy("config", "set", "plugins.nobody.name", value)
+
+    assert_exit(result, 0)
+    assert raw_controls(result.stdout) == [], shown(result)
+    written = policy.config_file.read_text(encoding="utf-8")
+    assert raw_controls(written) == [] and "\\u202e" in written, written
+    assert policy.json("config", "get", "plugins.nobody.name", "--json")["value"] == "a\u202eb\x85c"
