@@ -286,7 +286,11 @@ def state_of(ctx: typer.Context) -> CliState:
 
 
 def command(function: Callable[P, None]) -> Callable[P, None]:
-    """Wrap a command: one-line errors with their exit codes, ``--strict``, closing the host."""
+    """Wrap a command: one-line errors with their exit codes, ``--strict``, closing the host.
+
+    A Ctrl+C or SIGTERM (:class:`~cloudcraver_host.guard.UserInterrupt`, or a plugin change's
+    own) is one ``error:`` line and exit code 130 or 143, not click's ``Aborted!``.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
@@ -303,6 +307,13 @@ def command(function: Callable[P, None]) -> Callable[P, None]:
             if state.debug:
                 traceback.print_exc()
             code = error.exit_code
+        except KeyboardInterrupt as interrupt:
+            # A change stopped by Ctrl+C or SIGTERM says what it put back (exit 130 / 143).
+            interrupted_code = getattr(interrupt, "exit_code", None)
+            if not isinstance(interrupted_code, int):
+                raise
+            eprint(f"error: {interrupt}")
+            code = interrupted_code
         except (typer.Abort, BrokenPipeError):
             raise
         except Exception as error:

@@ -197,6 +197,51 @@ def test_a_real_ctrl_c_during_a_hook_still_stops_the_command(cc: Cli, data) -> N
     assert "finding(s)" not in stdout
 
 
+@pytest.mark.parametrize(
+    ("signum", "code", "words"),
+    [
+        (signal.SIGINT, 130, "interrupted by SIGINT (Ctrl+C)"),
+        (signal.SIGTERM, 143, "interrupted by SIGTERM"),
+    ],
+)
+def test_a_signal_during_a_command_is_one_line_and_128_plus_the_signal(
+    cc: Cli, data, signum: int, code: int, words: str
+) -> None:
+    data("insecure.yaml")
+    started = cc.home / "hook-started"
+    deactivated = cc.home / "deactivated"
+    runner = with_plugin(
+        cc,
+        "sleeper",
+        f"""
+        import time
+
+        @hookimpl
+        def validate_document(document):
+            open({str(started)!r}, "w").close()
+            time.sleep(60)
+            return []
+
+        @hookimpl
+        def deactivate():
+            open({str(deactivated)!r}, "w").close()
+        """,
+    )
+    process = runner.popen("validate", "insecure.yaml")
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == code, (process.returncode, stdout, stderr)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {words}"), stderr
+    assert "Aborted" not in stderr and "Traceback" not in stderr
+    assert stdout == ""
+    assert deactivated.exists(), "the plugins were closed (finally blocks ran)"
+
+
 # ---------------------------------------------------------------------------- the shared document
 
 MUTATOR = """
