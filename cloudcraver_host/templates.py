@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cloudcraver_hookspecs import RenderedTemplate, RenderRequest, TemplateDescriptor
 
@@ -298,11 +298,32 @@ def render_template(
         validated = _validate_parameters(descriptor, parameters, template)
     request = RenderRequest(template=template, name=name, parameters=validated, format=output)
     result = host.call_plugin(offer.plugin, "render_template", request=request)
+    problem = _rendering_problem(result)
+    if problem is not None:
+        host.fail_plugin(offer.plugin, problem, hook="render_template")
+        raise PluginFailedError(
+            f"plugin '{offer.plugin}' failed to render template '{template}': {problem}"
+        )
+    return cast(RenderedTemplate, result)  # checked just above
+
+
+def _rendering_problem(result: Any) -> str | None:
+    r"""What makes a ``render_template`` result unusable, or ``None``.
+
+    Its content is written to a file or a terminal as UTF-8: text that cannot be encoded
+    (a lone surrogate such as ``"\ud800"``) is the plugin's fault, found before anything
+    is written, not an internal error while printing it.
+    """
     if not isinstance(result, RenderedTemplate):
-        reason = f"render_template returned {type(result).__name__}, not RenderedTemplate"
-        host.fail_plugin(offer.plugin, reason, hook="render_template")
-        raise PluginFailedError(f"plugin '{offer.plugin}' failed: {reason}")
-    return result
+        return f"render_template returned {type(result).__name__}, not RenderedTemplate"
+    if not isinstance(result.content, str):
+        return f"its content is {type(result.content).__name__}, not text"
+    try:
+        result.content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = result.content[exc.start]
+        return f"its content holds {char!r} at character {exc.start}, a lone surrogate"
+    return None
 
 
 def _validate_parameters(

@@ -374,3 +374,31 @@ def test_what_a_plugin_prints_does_not_corrupt_json_output(cc: Cli, data) -> Non
     assert "printed at import" in result.stderr
     assert "printed by a hook" in result.stderr
     assert error_lines(result) == []
+
+
+# ---------------------------------------------------------------------------- rendered text
+
+SURROGATE_TEMPLATE = """
+from cloudcraver_hookspecs import RenderedTemplate, TemplateDescriptor
+
+@hookimpl
+def contribute_templates():
+    return [TemplateDescriptor("odd-tpl", "aws", "cloudformation")]
+
+@hookimpl
+def render_template(request):
+    return RenderedTemplate("Resources:\\n  Name: \\ud800\\n", "yaml")
+"""
+
+
+@pytest.mark.parametrize("to", ["stdout", "file"])
+def test_a_lone_surrogate_in_rendered_text_is_a_plugin_failure(cc: Cli, to: str) -> None:
+    runner = with_plugin(cc, "odd", SURROGATE_TEMPLATE)
+    target = cc.home / "out.yaml"
+    output = ["-o", str(target)] if to == "file" else []
+
+    result = runner("template", "create", "odd-tpl", "demo", *output)
+
+    assert_one_error(result, 3, "plugin 'odd'", "template 'odd-tpl'", "lone surrogate")
+    assert result.stdout == ""
+    assert not target.exists()
