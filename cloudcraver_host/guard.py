@@ -34,14 +34,21 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-__all__ = ["CallGuard", "PluginAbort", "UserInterrupt", "plugin_fault", "watch_user_interrupts"]
+__all__ = [
+    "CallGuard",
+    "PluginAbort",
+    "UserInterrupt",
+    "plugin_fault",
+    "received_signal",
+    "watch_user_interrupts",
+]
 
 #: ``os._exit`` as it was at import: the watchdog's way out, whatever a plugin did to ``os``.
 _REAL_EXIT = os._exit
 #: How the watchdog reports a timeout: exit code 3 (plugin failure, docs/cli.md).
 _EXIT_PLUGIN_FAILURE = 3
-#: Set once the process received a real SIGINT (see :func:`watch_user_interrupts`).
-_SIGINT_SEEN: list[bool] = []
+#: The SIGINT/SIGTERM the process received, in order (see :func:`watch_user_interrupts`).
+_SIGNALS_SEEN: list[int] = []
 
 
 class PluginAbort(Exception):
@@ -79,8 +86,17 @@ class UserInterrupt(KeyboardInterrupt):
 
 
 def _on_signal(signum: int, frame: Any) -> None:
-    _SIGINT_SEEN.append(True)
+    _SIGNALS_SEEN.append(signum)
     raise UserInterrupt(signum)
+
+
+def received_signal() -> int | None:
+    """The first SIGINT or SIGTERM this process received, if any.
+
+    For code that cannot see the :class:`UserInterrupt` itself: Typer turns any
+    ``KeyboardInterrupt`` into a silent exit code 130.
+    """
+    return _SIGNALS_SEEN[0] if _SIGNALS_SEEN else None
 
 
 def watch_user_interrupts() -> None:
@@ -112,7 +128,7 @@ def plugin_fault(error: BaseException) -> Exception:
     """
     if isinstance(error, Exception):
         return error
-    if isinstance(error, KeyboardInterrupt) and _SIGINT_SEEN:
+    if isinstance(error, KeyboardInterrupt) and _SIGNALS_SEEN:
         raise error
     return PluginAbort(error)
 
