@@ -404,7 +404,7 @@ def test_a_lone_surrogate_in_rendered_text_is_a_plugin_failure(cc: Cli, to: str)
     assert not target.exists()
 
 
-# ---------------------------------------------------------------------------- a plugin's own command
+# ------------------------------------------------------------------------ a plugin's own command
 
 COMMAND = """
 import time, typer
