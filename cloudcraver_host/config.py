@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .display import shorten
 from .errors import ConfigError
+from .integers import from_value_error
 from .names import normalize_name
-from .tomlfile import loads, read_toml
+from .tomlfile import IntegerTooLongError, loads, read_toml
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -94,7 +96,10 @@ def _as_names(value: Any) -> tuple[str, ...]:
 
 def _as_positive_int(value: Any) -> int:
     if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+        try:
+            value = int(value)
+        except ValueError as exc:  # over 4,300 digits: Python's own words are no help
+            raise ValueError(from_value_error(exc) or str(exc)) from None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     raise ValueError("expected a whole number greater than 0")
@@ -303,7 +308,7 @@ class LayeredConfig:
                 values[key] = check(value)
             except ValueError as exc:
                 raise ConfigError(
-                    f"invalid configuration for host settings: host.{key} = {value!r} "
+                    f"invalid configuration for host settings: host.{key} = {shorten(repr(value))} "
                     f"({where}): {exc}"
                 ) from None
         return HostSettings(
@@ -494,9 +499,15 @@ def _redact(value: Any, path: tuple[str, ...]) -> Any:
 
 
 def parse_value(raw: str) -> Any:
-    """A value written as in TOML (``true``, ``3``, ``"text"``, ``["a"]``); else the text itself."""
+    """A value written as in TOML (``true``, ``3``, ``"text"``, ``["a"]``); else the text itself.
+
+    :raises ConfigError: it holds an integer too long for Python (the message says so and
+        to quote it; the caller says where): taken as text, it would surprise whoever meant it.
+    """
     try:
         return loads(f"v = {raw}", source="value")["v"]
+    except IntegerTooLongError as exc:
+        raise ConfigError(exc.words) from None
     except ConfigError:
         return raw
 
@@ -523,7 +534,10 @@ def parse_assignment(
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"{source}: expected KEY=VALUE (such as host.strict=true), got {text!r}")
-    return tuple(key.split(".")), parse(raw.strip())
+    try:
+        return tuple(key.split(".")), parse(raw.strip())
+    except ConfigError as exc:
+        raise ConfigError(f"{source} {shorten(key)}: {exc}") from None
 
 
 def set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> dict[str, Any]:
@@ -578,15 +592,17 @@ def find_project_config(
     """The nearest ``cloudcraver.toml`` or ``pyproject.toml`` with ``[tool.cloudcraver]``.
 
     See :func:`project_search_folders` for where it looks. A malformed ``cloudcraver.toml``
-    is an error (the file exists only for cloudcraver); a malformed ``pyproject.toml`` may
-    belong to an unrelated project, so it is skipped with a line in ``warnings``.
+    is an error (the file exists only for cloudcraver), and so is one that is not a regular
+    file (a FIFO, a device, a folder: refused without opening it, never silently passed
+    over); a malformed ``pyproject.toml`` may belong to an unrelated project, so it is
+    skipped with a line in ``warnings``.
     """
     for folder in project_search_folders(start, home):
         candidate = folder / "cloudcraver.toml"
-        if candidate.is_file():
-            return candidate, read_toml(candidate)
+        if _exists(candidate):
+            return candidate, _read_project_file(candidate)
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        if _exists(pyproject):
             try:
                 data = read_toml(pyproject)
             except ConfigError as exc:
@@ -598,6 +614,33 @@ def find_project_config(
             if isinstance(table, dict):
                 return pyproject, table
     return None
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at ``path`` (links followed), whatever kind of file it is."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True  # there, but cannot be looked at: reading it says why
+    return True
+
+
+def _read_project_file(path: Path) -> dict[str, Any]:
+    """``cloudcraver.toml``'s tables; one that is not a regular file is refused, unopened."""
+    from .regular_files import NotRegularFileError, read_text, reason
+
+    try:
+        text = read_text(path)
+    except NotRegularFileError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the project configuration: {reason(exc)}; "
+            "replace it with a regular file or remove it"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {reason(exc)}") from exc
+    return loads(text, source=str(path))
 
 
 def _check_file_shape(data: Mapping[str, Any], location: str) -> None:
@@ -636,25 +679,33 @@ def _environment_layer(environ: Mapping[str, str], base_dir: Path) -> ConfigLaye
     data: dict[str, Any] = {}
     origins: dict[tuple[str, ...], str] = {}
     for variable in sorted(environ):
-        value = environ[variable]
-        if variable in _SHORTCUTS:
-            path, kind = _SHORTCUTS[variable]
-            if kind == "list":
-                parsed: Any = [p.strip() for p in value.split(",") if p.strip()]
-            elif kind == "paths":
-                parsed = [p for p in value.split(os.pathsep) if p]
-            else:
-                parsed = parse_setting(value)
-        elif variable.startswith(ENV_PREFIX) and "__" in variable:
-            path = tuple(p.lower() for p in variable[len(ENV_PREFIX) :].split("__"))
-            if any(not p for p in path) or path[0] not in ("host", "plugins"):
-                continue
-            parsed = parse_setting(value)
-        else:
+        try:
+            found = _environment_setting(variable, environ[variable])
+        except ConfigError as exc:
+            raise ConfigError(f"environment variable {variable}: {exc}") from None
+        if found is None:
             continue
+        path, parsed = found
         set_path(data, path, parsed)
         origins[path] = f"environment variable {variable}"
     return ConfigLayer("environment", "environment variables", data, origins, base_dir=base_dir)
+
+
+def _environment_setting(variable: str, value: str) -> tuple[tuple[str, ...], Any] | None:
+    """The setting a ``CLOUDCRAVER_*`` variable makes (key path, value), if it makes one."""
+    if variable in _SHORTCUTS:
+        path, kind = _SHORTCUTS[variable]
+        if kind == "list":
+            return path, [p.strip() for p in value.split(",") if p.strip()]
+        if kind == "paths":
+            return path, [p for p in value.split(os.pathsep) if p]
+        return path, parse_setting(value)
+    if not variable.startswith(ENV_PREFIX) or "__" not in variable:
+        return None
+    path = tuple(p.lower() for p in variable[len(ENV_PREFIX) :].split("__"))
+    if any(not p for p in path) or path[0] not in ("host", "plugins"):
+        return None
+    return path, parse_setting(value)
 
 
 def load_config(
@@ -722,7 +773,7 @@ def load_config(
                 f"--config {assignment}: keys start with host. or plugins.NAME., got {path[0]!r}"
             )
         set_path(option_data, path, value)
-        option_origins[path] = f"option --config {assignment}"
+        option_origins[path] = f"option --config {shorten(assignment)}"
     for key, value in (option_settings or {}).items():
         set_path(option_data, ("host", key), value)
         option_origins[("host", key)] = f"option --{key.replace('_', '-')}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_ECHO", "MAX_LINE", "escape", "shorten"]
+__all__ = ["MAX_ECHO", "MAX_LINE", "UNSAFE", "escape", "shorten"]
 
 #: How much of a value given by the user an error message repeats.
 MAX_ECHO = 200
@@ -23,7 +23,8 @@ MAX_LINE = 1000
 # C0 and C1 controls (DEL included), the bidirectional controls (U+061C ALM, U+200E/F
 # LRM/RLM, U+202A-E embeddings and overrides, U+2066-9 isolates), the Unicode line and
 # paragraph separators, and lone surrogates.
-_UNSAFE = re.compile(
+#: The characters :func:`escape` escapes (one per match).
+UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -39,7 +40,7 @@ def _escaped(match: re.Match[str]) -> str:
 
 def escape(text: str) -> str:
     """``text`` with every control, bidirectional control and lone surrogate escaped."""
-    return _UNSAFE.sub(_escaped, text)
+    return UNSAFE.sub(_escaped, text)
 
 
 def shorten(text: str, limit: int = MAX_ECHO) -> str:

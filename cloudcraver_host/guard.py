@@ -7,7 +7,8 @@ a pass:
 - **ending the process**: ``SystemExit``, ``KeyboardInterrupt`` and ``GeneratorExit``
   escaping plugin code become an ordinary failure of that plugin (:func:`plugin_fault`),
   and ``os._exit`` called while a hook runs raises ``SystemExit`` instead of ending the
-  process. A real Ctrl-C (a SIGINT the process received) still interrupts the command.
+  process. A real Ctrl-C (a SIGINT the process received) or SIGTERM still interrupts the
+  command, as a :class:`UserInterrupt`: one ``error:`` line, exit code 130 or 143.
 - **hanging**: every hook call and every import of a plugin runs under a deadline
   (``[host] call_timeout``). A watchdog thread sees a call that has not returned in time,
   prints one ``error:`` line naming the plugin and the hook, and ends the process with
@@ -33,14 +34,21 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-__all__ = ["CallGuard", "PluginAbort", "plugin_fault", "watch_user_interrupts"]
+__all__ = [
+    "CallGuard",
+    "PluginAbort",
+    "UserInterrupt",
+    "plugin_fault",
+    "received_signal",
+    "watch_user_interrupts",
+]
 
 #: ``os._exit`` as it was at import: the watchdog's way out, whatever a plugin did to ``os``.
 _REAL_EXIT = os._exit
 #: How the watchdog reports a timeout: exit code 3 (plugin failure, docs/cli.md).
 _EXIT_PLUGIN_FAILURE = 3
-#: Set once the process received a real SIGINT (see :func:`watch_user_interrupts`).
-_SIGINT_SEEN: list[bool] = []
+#: The SIGINT/SIGTERM the process received, in order (see :func:`watch_user_interrupts`).
+_SIGNALS_SEEN: list[int] = []
 
 
 class PluginAbort(Exception):
@@ -56,24 +64,58 @@ class PluginAbort(Exception):
         super().__init__(f"{shown} (a plugin may not end the command)")
 
 
-def _on_sigint(signum: int, frame: Any) -> None:
-    _SIGINT_SEEN.append(True)
-    raise KeyboardInterrupt
+class UserInterrupt(KeyboardInterrupt):
+    """The user (or the system) stopped the command: SIGINT (Ctrl+C) or SIGTERM.
+
+    A ``KeyboardInterrupt``, so that no ``except Exception`` on the way swallows it (and a
+    plugin's ``except Exception`` neither). ``str()`` is the one-line message; the command
+    ends with :attr:`exit_code`, as the plugin changes do when a signal stops them.
+    """
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        how = "SIGINT (Ctrl+C)" if signum == signal.SIGINT else signal.Signals(signum).name
+        super().__init__(f"interrupted by {how}; the command did not finish")
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signal number`` (130, 143), as a shell reports a process the signal ended."""
+        return 128 + self.signum
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    _SIGNALS_SEEN.append(signum)
+    raise UserInterrupt(signum)
+
+
+def received_signal() -> int | None:
+    """The first SIGINT or SIGTERM this process received, if any.
+
+    For code that cannot see the :class:`UserInterrupt` itself: Typer turns any
+    ``KeyboardInterrupt`` into a silent exit code 130.
+    """
+    return _SIGNALS_SEEN[0] if _SIGNALS_SEEN else None
 
 
 def watch_user_interrupts() -> None:
     """Tell a real Ctrl-C apart from a ``KeyboardInterrupt`` a plugin raises.
 
     Replaces Python's default SIGINT handler (which only raises ``KeyboardInterrupt``) with
-    one that also remembers the signal came. Only in the main thread, and only when nobody
-    installed a handler of their own.
+    one that also remembers the signal came, and raises :class:`UserInterrupt`; SIGTERM,
+    which would end the process on the spot, does the same (so ``finally`` blocks run:
+    plugins are deactivated, temporary files removed). Only in the main thread, and only
+    for a signal nobody installed a handler of their own for.
     """
     import signal
 
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _on_sigint)
+        signal.signal(signal.SIGINT, _on_signal)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_signal)
 
 
 def plugin_fault(error: BaseException) -> Exception:
@@ -81,11 +123,12 @@ def plugin_fault(error: BaseException) -> Exception:
 
     An ``Exception`` is returned as it is; ``SystemExit``, ``GeneratorExit`` and a
     ``KeyboardInterrupt`` the plugin raised itself become a :class:`PluginAbort`. A
-    ``KeyboardInterrupt`` from a real Ctrl-C is raised again: the user stops the command.
+    ``KeyboardInterrupt`` from a real Ctrl-C (or SIGTERM) is raised again: the user stops
+    the command.
     """
     if isinstance(error, Exception):
         return error
-    if isinstance(error, KeyboardInterrupt) and _SIGINT_SEEN:
+    if isinstance(error, KeyboardInterrupt) and _SIGNALS_SEEN:
         raise error
     return PluginAbort(error)
 

@@ -215,6 +215,7 @@ def _inline_references(
     """Replace JSON-schema file references (strings) by the parsed files."""
 
     def load(reference: str, key: str) -> dict[str, Any]:
+        from .integers import from_value_error
         from .regular_files import reason
         from .tomlfile import MAX_DEPTH, too_deep
 
@@ -229,6 +230,11 @@ def _inline_references(
             raise ManifestError(f"{source}: {key}: {reference!r} is not JSON: {exc}") from exc
         except RecursionError:  # json recurses once per nested array or object
             raise ManifestError(deep) from None
+        except ValueError as exc:  # Python refuses to read an integer over 4,300 digits
+            words = from_value_error(exc)
+            if words is None:
+                raise
+            raise ManifestError(f"{source}: {key}: {reference!r}: {words}") from None
         if too_deep(loaded, MAX_DEPTH):
             raise ManifestError(deep)
         if not isinstance(loaded, dict):

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cloudcraver_hookspecs import RenderedTemplate, RenderRequest, TemplateDescriptor
 
@@ -234,18 +234,18 @@ def load_parameters(params_file: Path | None, assignments: Sequence[str]) -> Par
 
 
 def _read_parameter_file(path: Path) -> dict[str, Any]:
-    from . import regular_files
+    from . import integers, regular_files
+    from .tomlfile import MAX_DEPTH, loads, too_deep
 
     try:
         text = regular_files.read_text(path)  # a regular file of at most SMALL_FILE_LIMIT bytes
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"--params {path}: cannot read: {regular_files.reason(exc)}") from exc
     suffix = path.suffix.lower()
+    deep = f"nested more than {MAX_DEPTH} levels deep; no template needs that many"
     try:
         if suffix == ".toml":
-            from .tomlfile import loads
-
-            data: Any = loads(text, source=str(path))
+            data: Any = loads(text, source=f"--params {path}")
         elif suffix in (".yaml", ".yml"):
             import yaml
 
@@ -254,13 +254,20 @@ def _read_parameter_file(path: Path) -> dict[str, Any]:
             data = json.loads(text)
     except InputError:
         raise
+    except RecursionError:  # json and yaml recurse once per nested list or mapping
+        raise InputError(f"--params {path}: {deep}") from None
     except Exception as exc:
-        reason = " ".join(str(exc).split())  # parsers' messages span lines
+        reason = integers.from_value_error(exc) or " ".join(str(exc).split())  # one line
         raise InputError(
             f"--params {path}: not valid {suffix.lstrip('.') or 'JSON'}: {reason}"
         ) from exc
     if not isinstance(data, dict):
         raise InputError(f"--params {path}: must hold a table/object of parameters")
+    if too_deep(data, MAX_DEPTH):  # a plugin's model or renderer would recurse through it
+        raise InputError(f"--params {path}: {deep}")
+    digits = integers.longest_integer(data)  # YAML's 0xfff...: read, but never printable
+    if digits is not None:
+        raise InputError(f"--params {path}: {integers.too_long(digits)}")
     return data
 
 
@@ -291,11 +298,32 @@ def render_template(
         validated = _validate_parameters(descriptor, parameters, template)
     request = RenderRequest(template=template, name=name, parameters=validated, format=output)
     result = host.call_plugin(offer.plugin, "render_template", request=request)
+    problem = _rendering_problem(result)
+    if problem is not None:
+        host.fail_plugin(offer.plugin, problem, hook="render_template")
+        raise PluginFailedError(
+            f"plugin '{offer.plugin}' failed to render template '{template}': {problem}"
+        )
+    return cast(RenderedTemplate, result)  # checked just above
+
+
+def _rendering_problem(result: Any) -> str | None:
+    r"""What makes a ``render_template`` result unusable, or ``None``.
+
+    Its content is written to a file or a terminal as UTF-8: text that cannot be encoded
+    (a lone surrogate such as ``"\ud800"``) is the plugin's fault, found before anything
+    is written, not an internal error while printing it.
+    """
     if not isinstance(result, RenderedTemplate):
-        reason = f"render_template returned {type(result).__name__}, not RenderedTemplate"
-        host.fail_plugin(offer.plugin, reason, hook="render_template")
-        raise PluginFailedError(f"plugin '{offer.plugin}' failed: {reason}")
-    return result
+        return f"render_template returned {type(result).__name__}, not RenderedTemplate"
+    if not isinstance(result.content, str):
+        return f"its content is {type(result.content).__name__}, not text"
+    try:
+        result.content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = result.content[exc.start]
+        return f"its content holds {char!r} at character {exc.start}, a lone surrogate"
+    return None
 
 
 def _validate_parameters(

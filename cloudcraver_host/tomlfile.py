@@ -4,12 +4,14 @@ Reading uses ``tomllib`` (``tomli`` before Python 3.11), through the bounded rea
 :mod:`~cloudcraver_host.regular_files` (regular files only, at most
 :data:`~cloudcraver_host.regular_files.SMALL_FILE_LIMIT` bytes); a table or array nested
 more than :data:`MAX_DEPTH` levels deep is refused as malformed, before anything recurses
-through it. Writing uses a small emitter of our own, because the files the host writes
-(state, user configuration) hold only tables, strings, numbers, booleans and arrays. Every
-write goes to a temporary file in the same folder, is flushed to disk and renamed over the
-target, under a lock file, so that a crash or a concurrent writer never leaves a truncated
-or mixed file. A symbolic link is followed to the regular file it points to, which is
-replaced (the link stays); a folder, device, FIFO or socket is never replaced.
+through it, and so is an integer too long for Python to read or print
+(:mod:`~cloudcraver_host.integers`). Writing uses a small emitter of our own, because the
+files the host writes (state, user configuration) hold only tables, strings, numbers,
+booleans and arrays. Every write goes to a temporary file in the same folder, is flushed
+to disk and renamed over the target, under a lock file, so that a crash or a concurrent
+writer never leaves a truncated or mixed file. A symbolic link is followed to the regular
+file it points to, which is replaced (the link stays); a folder, device, FIFO or socket is
+never replaced.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .display import UNSAFE
 from .errors import ConfigError, StateFileError
+from .integers import from_value_error, longest_integer, too_long
 from .regular_files import read_text, reason, write_target
 
 __all__ = [
+    "IntegerTooLongError",
     "atomic_write_text",
     "dumps",
     "loads",
@@ -46,6 +51,17 @@ MAX_DEPTH = 64
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+class IntegerTooLongError(ConfigError):
+    """The TOML text holds an integer over Python's digit limit.
+
+    :attr:`words` says so without the source (for a value given on the command line).
+    """
+
+    def __init__(self, source: str, words: str) -> None:
+        super().__init__(f"{source}: invalid TOML: {words}")
+        self.words = words
+
+
 def loads(text: str, *, source: str) -> dict[str, Any]:
     """Parse TOML text; ``source`` names where it came from in the error message."""
     # Imported here: a run without configuration or state files never parses TOML.
@@ -60,23 +76,36 @@ def loads(text: str, *, source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: invalid TOML: {exc}; fix the file or remove it") from exc
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise ConfigError(f"{source}: invalid TOML: {nested}; fix the file or remove it") from None
+    except ValueError as exc:  # Python refuses to read a decimal integer over 4,300 digits
+        words = from_value_error(exc)
+        if words is None:
+            raise
+        raise IntegerTooLongError(source, words) from None
     if too_deep(data, MAX_DEPTH):  # dotted headers nest without recursing: [a.a.a.a...]
         raise ConfigError(f"{source}: invalid TOML: {nested}; fix the file or remove it")
+    digits = longest_integer(data)  # 0xfff...: read, but it could never be printed
+    if digits is not None:
+        raise IntegerTooLongError(source, too_long(digits))
     return data
 
 
 def too_deep(value: Any, limit: int) -> bool:
     """Whether tables/arrays (dicts/lists) in ``value`` nest more than ``limit`` levels deep.
 
-    Walks without recursing, so that it answers for any depth.
+    Walks without recursing, so that it answers for any depth, and walks a node met again
+    (a YAML alias) only when met deeper: an alias bomb costs its size, not its expansion.
     """
     pending: list[tuple[Any, int]] = [(value, 1)]
+    deepest: dict[int, int] = {}
     while pending:
         item, depth = pending.pop()
         if not isinstance(item, (dict, list)):
             continue
         if depth > limit:
             return True
+        if deepest.get(id(item), 0) >= depth:
+            continue
+        deepest[id(item)] = depth
         children = item.values() if isinstance(item, dict) else item
         pending.extend((child, depth + 1) for child in children)
     return False
@@ -145,7 +174,11 @@ def _string(text: str) -> str:
             out.append("\\n")
         elif char == "\t":
             out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
+        elif UNSAFE.match(char) and not 0xD800 <= ord(char) <= 0xDFFF:
+            # Controls (C0, C1), bidi controls and line separators are written as escapes:
+            # the same string to TOML, but one that cannot rewrite a terminal showing the
+            # file or `config show` (a lone surrogate cannot be written to TOML at all:
+            # left as it is, writing the file refuses it).
             out.append(f"\\u{ord(char):04x}")
         else:
             out.append(char)

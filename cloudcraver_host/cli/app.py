@@ -138,14 +138,51 @@ def _run_contributed(ctx: Any, name: str, plugin: str | None) -> None:
     if name not in contributed:
         eprint(f"error: plugin '{plugin}' declares command '{name}' but does not contribute it")
         raise typer.Exit(3)
-    real = _to_click(contributed[name][1])
+    owner, item = contributed[name]
+    real = _to_click(item)
     try:
-        code = real.main(
-            args=list(ctx.args), prog_name=f"cloudcraver {name}", standalone_mode=False
-        )
+        code = _invoke(real, name, owner, list(ctx.args), debug=_state(ctx).debug)
     finally:
         final = _state(ctx).finish()  # deactivates plugins; --strict applies here too
-    raise typer.Exit(max(code if isinstance(code, int) else 0, final))
+    raise typer.Exit(max(code, final))
+
+
+#: click's errors (or those of Typer's copy of click), which click itself shows.
+_CLI_ERRORS = ("ClickException", "Abort")
+
+
+def _invoke(real: Any, name: str, plugin: str, args: list[str], *, debug: bool) -> int:
+    """Run a plugin's own command: its exit code, or ours if it failed or was interrupted.
+
+    The command is the plugin's program, which the user ran: it may end with its own exit
+    code (``typer.Exit``, ``sys.exit``), runs without the call deadline and prints to
+    standard output. An exception escaping it is one ``error:`` line (exit 3), not a
+    traceback (``--debug`` shows it); Ctrl+C or SIGTERM is one line and 130 or 143.
+    """
+    import traceback
+
+    from ..errors import EXIT_PLUGIN_FAILURE
+    from ..guard import UserInterrupt, received_signal
+    from .context import eprint, one_line
+
+    try:
+        code = real.main(args=args, prog_name=f"cloudcraver {name}", standalone_mode=False)
+    except Exception as error:
+        if any(cls.__name__ in _CLI_ERRORS for cls in type(error).__mro__):
+            raise  # a usage error in its arguments: shown as for any command
+        eprint(
+            f"error: command '{name}' of plugin '{plugin}' failed: "
+            f"{type(error).__name__}: {one_line(str(error))}"
+        )
+        if debug:
+            traceback.print_exc()
+        return EXIT_PLUGIN_FAILURE
+    signum = received_signal()
+    if signum is not None:  # Typer made the interrupt a silent exit code 130
+        interrupt = UserInterrupt(signum)
+        eprint(f"error: {interrupt}")
+        return interrupt.exit_code
+    return code if isinstance(code, int) else 0
 
 
 def _unloaded_command(ctx: Any, name: str) -> Any:
@@ -187,7 +224,8 @@ def _undeclared_command(ctx: Any, name: str) -> Any:
         return None
     if name not in contributed:
         return None
-    return _to_click(contributed[name][1])
+    owner, item = contributed[name]
+    return _lazy_command(name, (owner, item.help))  # run as a declared one: errors, closing
 
 
 def _version(value: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from ..display import escape
 from ..errors import ConfigError, InputError
 from .context import CliState, command, eprint, one_line, state_of
 from .output import new_typer, print_json, print_table
@@ -53,7 +54,7 @@ def show(
         print_table(None, ["Key", "Value", "From"], rows)
         note = config.ignored_note()
         if note is not None:
-            print(note)
+            print(escape(note))
         return
     from ..tomlfile import dumps
 
@@ -84,9 +85,9 @@ def get(
     if as_json:
         print_json({"key": key, "value": node, "from": config.origin(path)})
     elif isinstance(node, str):
-        print(node)
+        print(escape(node))  # text from a file: no control may reach the terminal raw
     else:
-        print(json.dumps(node))
+        print(json.dumps(node))  # ASCII: json escapes the rest
 
 
 def _key_path(key: str) -> tuple[str, ...]:
@@ -174,12 +175,15 @@ def set_value(
     state = state_of(ctx)
     path = _key_path(key)
     target = _target(state, project)
-    parsed = parse_value(value)
+    try:
+        parsed = parse_value(value)
+    except ConfigError as exc:
+        raise ConfigError(f"cannot set {key}: {exc}; {target} is unchanged") from None
     problem = _check_value(state, path, parsed, value)
     if problem is not None:
         raise ConfigError(f"cannot set {key} = {value}: {problem}; {target} is unchanged")
     set_config_value(target, path, parsed)
-    print(f"set {key} = {value} in {target}")
+    print(escape(f"set {key} = {value} in {target}"))
 
 
 @app.command("unset")
@@ -199,7 +203,7 @@ def unset_value(
     target = _target(state, project)
     if not unset_config_value(target, path):
         raise InputError(f"{key} is not set in {target}; nothing changed")
-    print(f"unset {key} in {target}")
+    print(escape(f"unset {key} in {target}"))
 
 
 @app.command("validate")

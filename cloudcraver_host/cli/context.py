@@ -293,7 +293,11 @@ def state_of(ctx: typer.Context) -> CliState:
 
 
 def command(function: Callable[P, None]) -> Callable[P, None]:
-    """Wrap a command: one-line errors with their exit codes, ``--strict``, closing the host."""
+    """Wrap a command: one-line errors with their exit codes, ``--strict``, closing the host.
+
+    A Ctrl+C or SIGTERM (:class:`~cloudcraver_host.guard.UserInterrupt`, or a plugin change's
+    own) is one ``error:`` line and exit code 130 or 143, not click's ``Aborted!``.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:

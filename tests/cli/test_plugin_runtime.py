@@ -197,6 +197,51 @@ def test_a_real_ctrl_c_during_a_hook_still_stops_the_command(cc: Cli, data) -> N
     assert "finding(s)" not in stdout
 
 
+@pytest.mark.parametrize(
+    ("signum", "code", "words"),
+    [
+        (signal.SIGINT, 130, "interrupted by SIGINT (Ctrl+C)"),
+        (signal.SIGTERM, 143, "interrupted by SIGTERM"),
+    ],
+)
+def test_a_signal_during_a_command_is_one_line_and_128_plus_the_signal(
+    cc: Cli, data, signum: int, code: int, words: str
+) -> None:
+    data("insecure.yaml")
+    started = cc.home / "hook-started"
+    deactivated = cc.home / "deactivated"
+    runner = with_plugin(
+        cc,
+        "sleeper",
+        f"""
+        import time
+
+        @hookimpl
+        def validate_document(document):
+            open({str(started)!r}, "w").close()
+            time.sleep(60)
+            return []
+
+        @hookimpl
+        def deactivate():
+            open({str(deactivated)!r}, "w").close()
+        """,
+    )
+    process = runner.popen("validate", "insecure.yaml")
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == code, (process.returncode, stdout, stderr)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {words}"), stderr
+    assert "Aborted" not in stderr and "Traceback" not in stderr
+    assert stdout == ""
+    assert deactivated.exists(), "the plugins were closed (finally blocks ran)"
+
+
 # ---------------------------------------------------------------------------- the shared document
 
 MUTATOR = """
@@ -329,3 +374,107 @@ def test_what_a_plugin_prints_does_not_corrupt_json_output(cc: Cli, data) -> Non
     assert "printed at import" in result.stderr
     assert "printed by a hook" in result.stderr
     assert error_lines(result) == []
+
+
+# ---------------------------------------------------------------------------- rendered text
+
+SURROGATE_TEMPLATE = """
+from cloudcraver_hookspecs import RenderedTemplate, TemplateDescriptor
+
+@hookimpl
+def contribute_templates():
+    return [TemplateDescriptor("odd-tpl", "aws", "cloudformation")]
+
+@hookimpl
+def render_template(request):
+    return RenderedTemplate("Resources:\\n  Name: \\ud800\\n", "yaml")
+"""
+
+
+@pytest.mark.parametrize("to", ["stdout", "file"])
+def test_a_lone_surrogate_in_rendered_text_is_a_plugin_failure(cc: Cli, to: str) -> None:
+    runner = with_plugin(cc, "odd", SURROGATE_TEMPLATE)
+    target = cc.home / "out.yaml"
+    output = ["-o", str(target)] if to == "file" else []
+
+    result = runner("template", "create", "odd-tpl", "demo", *output)
+
+    assert_one_error(result, 3, "plugin 'odd'", "template 'odd-tpl'", "lone surrogate")
+    assert result.stdout == ""
+    assert not target.exists()
+
+
+# ------------------------------------------------------------------------ a plugin's own command
+
+COMMAND = """
+import time, typer
+from cloudcraver_hookspecs import CommandContribution
+
+def act(how: str = "ok") -> None:
+    open(os.path.join(os.environ["CC_TEST_MARKER_DIR"], "started"), "w").close()
+    print("acting")
+    if how == "fail":
+        raise ValueError("the plugin's command went wrong")
+    if how == "own-exit":
+        raise typer.Exit(4)
+    if how == "sys-exit":
+        sys.exit(7)
+    if how == "sleep":
+        time.sleep(60)
+
+@hookimpl
+def contribute_commands():
+    return [CommandContribution("act", "Act.", act)]
+
+@hookimpl
+def deactivate():
+    open(os.path.join(os.environ["CC_TEST_MARKER_DIR"], "deactivated"), "w").close()
+"""
+
+
+def test_a_plugin_command_that_raises_is_one_error_line_and_exit_3(cc: Cli) -> None:
+    runner = with_plugin(cc, "actor", COMMAND)
+
+    result = runner("act", "--how", "fail")
+
+    assert_one_error(result, 3, "command 'act' of plugin 'actor' failed", "ValueError", "wrong")
+    assert result.stdout == "acting\n"
+    assert (cc.markers / "deactivated").exists(), "the plugins were closed"
+    loud = runner("--debug", "act", "--how", "fail")
+    assert "Traceback (most recent call last)" in loud.stderr
+
+
+@pytest.mark.parametrize(("how", "code"), [("ok", 0), ("own-exit", 4), ("sys-exit", 7)])
+def test_a_plugin_command_keeps_its_own_exit_code(cc: Cli, how: str, code: int) -> None:
+    runner = with_plugin(cc, "actor", COMMAND)
+
+    result = runner("act", "--how", how)
+
+    assert_exit(result, code)
+    assert result.stdout == "acting\n" and error_lines(result) == []
+    assert (cc.markers / "deactivated").exists(), "the plugins were closed"
+
+
+def test_a_usage_error_in_a_plugin_command_is_shown_as_for_any_command(cc: Cli) -> None:
+    result = with_plugin(cc, "actor", COMMAND)("act", "--no-such-option")
+
+    assert_exit(result, 2)
+    assert_no_traceback(result)
+    assert "--no-such-option" in result.stderr
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_a_plugin_command_is_one_line_and_128_plus_the_signal(
+    cc: Cli, signum: int, code: int
+) -> None:
+    process = with_plugin(cc, "actor", COMMAND).popen("act", "--how", "sleep")
+    deadline = time.monotonic() + 30
+    while not (cc.markers / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == code, (process.returncode, stdout, stderr)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted by SIG"), stderr
+    assert (cc.markers / "deactivated").exists(), "the plugins were closed"
