@@ -64,20 +64,35 @@ class PluginAbort(Exception):
         super().__init__(f"{shown} (a plugin may not end the command)")
 
 
+def signal_name(signum: int) -> str:
+    """How a signal is named to the user: ``SIGINT (Ctrl+C)``, ``SIGTERM``, ``signal 7``."""
+    import signal
+
+    if signum == signal.SIGINT:
+        return "SIGINT (Ctrl+C)"
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 class UserInterrupt(KeyboardInterrupt):
     """The user (or the system) stopped the command: SIGINT (Ctrl+C) or SIGTERM.
 
     A ``KeyboardInterrupt``, so that no ``except Exception`` on the way swallows it (and a
     plugin's ``except Exception`` neither). ``str()`` is the one-line message; the command
-    ends with :attr:`exit_code`, as the plugin changes do when a signal stops them.
+    ends with :attr:`exit_code`. A plugin change's own interruption is a subclass that says
+    what the change put back.
     """
 
-    def __init__(self, signum: int) -> None:
-        import signal
-
+    def __init__(self, signum: int, message: str = "") -> None:
         self.signum = signum
-        how = "SIGINT (Ctrl+C)" if signum == signal.SIGINT else signal.Signals(signum).name
-        super().__init__(f"interrupted by {how}; the command did not finish")
+        default = f"interrupted by {signal_name(signum)}; the command did not finish"
+        self.message = message or default
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
 
     @property
     def exit_code(self) -> int:

@@ -16,37 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from ..guard import UserInterrupt, signal_name
+
 __all__ = ["ChangeInterrupted", "SignalGuard", "interruptible", "signal_name"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def signal_name(signum: int) -> str:
-    """``SIGINT``, ``SIGTERM``, ... (``signal 7`` for one without a name)."""
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
-
-
-class ChangeInterrupted(KeyboardInterrupt):
-    """A change was stopped by a signal; ``str()`` is the one-line message for the user.
-
-    A :class:`KeyboardInterrupt`, so that no ``except Exception`` on the way swallows it.
-    """
+class ChangeInterrupted(UserInterrupt):
+    """A change was stopped by a signal; ``str()`` says what was put back (exit 128 + signal)."""
 
     def __init__(self, signum: int, message: str = "") -> None:
-        self.signum = signum
-        self.message = message or f"interrupted by {signal_name(signum)}; nothing was changed"
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-    @property
-    def exit_code(self) -> int:
-        """``128 + signal number``, as a shell reports a process ended by that signal."""
-        return 128 + self.signum
+        default = f"interrupted by {signal_name(signum)}; nothing was changed"
+        super().__init__(signum, message or default)
 
 
 class SignalGuard:

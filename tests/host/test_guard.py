@@ -224,14 +224,42 @@ def test_a_tryfirst_validator_cannot_hide_the_document_from_the_others(tmp_path:
     assert "TypeError: document data is read-only" in host.failures[0].reason
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+_FORK_CHECK = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from cloudcraver_hookspecs import InfrastructureDocument, hookimpl
+from support.inprocess import make_host
+from cloudcraver_host.forked import can_fork
+from cloudcraver_host.guard import watchdog_threads
+
+class Good:
+    @hookimpl
+    def validate_document(self, document):
+        return []
+
+host = make_host(Path(sys.argv[2]), environ={"CLOUDCRAVER_CALL_TIMEOUT": "30"})
+host.register(Good(), "good")
+host.hook.validate_document(
+    document=InfrastructureDocument(path="stack.json", format="cloudformation", data={})
+)
+print(watchdog_threads(), can_fork())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="validate forks on Linux only")
 def test_the_deadlines_watchdog_does_not_stop_validate_from_forking(tmp_path: Path) -> None:
-    from cloudcraver_host.forked import can_fork
-    from cloudcraver_host.guard import watchdog_threads
+    # In a process of its own: a test runner's threads (a local index server, pytest-xdist's)
+    # would keep any process from forking, watchdog or not.
+    import subprocess
 
-    host = make_host(tmp_path, environ={"CLOUDCRAVER_CALL_TIMEOUT": "30"})
-    host.register(Good(), "good")
-    host.hook.validate_document(document=DOC)
-
-    assert watchdog_threads() == 1
-    assert can_fork()
+    tests = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_CHECK, str(tests), str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True"], done.stdout

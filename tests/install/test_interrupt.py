@@ -53,7 +53,7 @@ def test_a_signal_during_an_install_undoes_it_and_says_so(
     assert process.returncode == 128 + signum, (out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    name = signal.Signals(signum).name
+    name = "SIGINT (Ctrl+C)" if signum == signal.SIGINT else "SIGTERM"
     assert lines[0].startswith(f"error: interrupted by {name}: change 1 (install)"), err
     assert lines[0].endswith("the previous plugins are restored"), err
     assert install_env.installed() == before
