@@ -176,10 +176,7 @@ def call_sync(
                     result = function(*value) if arity else function()
             except PluginCallError:
                 raise
-            except Exception as error:
-                host._hook_failed(entry.plugin, hook, error)
-                continue
-            except BaseException as error:  # sys.exit(), KeyboardInterrupt... from a plugin
+            except BaseException as error:  # sys.exit(), KeyboardInterrupt... from a plugin too
                 host._hook_failed(entry.plugin, hook, plugin_fault(error))
                 continue
             if result is not None:
@@ -237,10 +234,7 @@ async def _call_async(
                 result = await result
         except PluginCallError:
             raise
-        except Exception as error:
-            host._hook_failed(entry.plugin, hook, error)
-            continue
-        except BaseException as error:
+        except BaseException as error:  # sys.exit(), KeyboardInterrupt... from a plugin too
             host._hook_failed(entry.plugin, hook, plugin_fault(error))
             continue
         if result is not None:
