@@ -57,7 +57,7 @@ def validate(
 
     from .. import __version__
     from ..documents import expand_paths, validate_files
-    from ..reports import render_json, render_sarif, render_text
+    from ..reports import iter_json, iter_sarif, iter_text
 
     host = state_of(ctx).host()
     found = expand_paths(
@@ -67,17 +67,19 @@ def validate(
     )
     report = validate_files(host, list(found), jobs=jobs)
     if report_format is ReportFormat.JSON:
-        text = render_json(report)
+        pieces = iter_json(report)
     elif report_format is ReportFormat.SARIF:
-        text = render_sarif(report, tool_version=__version__)
+        pieces = iter_sarif(report, tool_version=__version__)
     else:
-        text = render_text(report)
+        pieces = iter_text(report)
     if output is not None:
         from .output import write_output
 
-        write_output(output, text)
+        write_output(output, "".join(pieces))
     else:
-        typer.echo(text, nl=False)
+        # Printed piece by piece: a report of 270,000 findings is never one string.
+        for piece in pieces:
+            typer.echo(piece, nl=False)
     for error in report.errors:
         eprint(f"error: {one_line(error)}")
     if report.errors:
