@@ -359,18 +359,22 @@ def _stamped(finding: Finding, plugin: str) -> Finding:
     """A copy of ``finding`` naming the ``plugin`` that reported it, its severity a member.
 
     A plugin's findings are copied, not changed: a plugin may hand the same object to
-    several documents. ``dataclasses.replace`` costs 6 microseconds a finding (1.6 s for
-    270,000); a plain ``Finding`` is copied through its instance dictionary instead.
+    several documents. ``dataclasses.replace`` costs 2.5 microseconds a finding (0.7 s for
+    270,000, its fields looked up by name each time); a plain ``Finding`` is built directly.
     """
     given = finding.severity
     severity = given if type(given) is Severity else Severity(given)
-    if type(finding) is not Finding:  # a subclass: its own __init__ may do more
+    if type(finding) is not Finding:  # a subclass: its own fields and __init__
         return replace(finding, plugin=plugin, severity=severity)
-    copy = object.__new__(Finding)
-    object.__setattr__(
-        copy, "__dict__", {**finding.__dict__, "plugin": plugin, "severity": severity}
+    return Finding(
+        finding.rule_id,
+        severity,
+        finding.message,
+        finding.resource,
+        finding.location,
+        finding.remediation,
+        plugin,
     )
-    return copy
 
 
 def _finding_order(finding: Finding) -> tuple[int, str]:

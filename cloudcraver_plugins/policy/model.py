@@ -149,12 +149,18 @@ class Inventory:
         A text key applied to a list applies to each item (Terraform writes blocks as
         lists); an integer indexes a list.
         """
-        values = self.resolve(root)
+        resolve, step = self.resolve, self.step
+        values = resolve(root)
         for segment in path:
+            if len(values) == 1 and values[0] is MISSING:
+                # Nothing is under a property that is not set: every format steps and
+                # resolves MISSING to itself. Most lookups end here (a bucket's unset
+                # settings), and a file may have 90,000 buckets.
+                return values
             stepped: list[Any] = []
             for value in values:
-                for child in self.step(value, segment):
-                    stepped.extend(self.resolve(child))
+                for child in step(value, segment):
+                    stepped.extend(resolve(child))
             if len(stepped) > _MAX_CANDIDATES:
                 return [UNKNOWN]
             values = stepped

@@ -118,6 +118,8 @@ def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Re
                     by_reference.setdefault(base_address(address), []).append(other)
         index = inventory.shared_memo[key] = (by_name, by_reference)
     by_name, by_reference = index
+    if not by_name and not by_reference:  # none of this kind in the module
+        return []
     address, names = _bucket_keys(inventory, bucket)
     found = [*by_reference.get(address, ())]
     for name in names:
