@@ -107,6 +107,8 @@ def duplicate_key_line(text: str) -> tuple[str, int] | None:
 
 
 def _unescape(segment: str) -> str:
+    if "~" not in segment:  # nearly every segment: nothing to undo
+        return segment
     return segment.replace("~1", "/").replace("~0", "~")
 
 
