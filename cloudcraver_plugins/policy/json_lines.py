@@ -15,7 +15,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 from .model import escape_pointer
 
@@ -145,21 +146,26 @@ class LazySourceMap(Mapping[str, int]):
         if opening not in "{[":
             self._entries[pointer] = None
             return None
-        position = self._skip_space(start + 1)
+        # One container may hold 90,000 members: the loop calls only C (the decoder's
+        # scanner skips each value whole, raising StopIteration on bad JSON; the pattern
+        # skips white space).
+        skip = cast(Callable[[str, int], "re.Match[str]"], _WHITESPACE.match)  # always matches
+        decode: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+        position = skip(text, start + 1).end()
         index = 0
         while text[position] not in "}]":
             if opening == "{":
-                key, end = _DECODER.raw_decode(text, position)
-                value = self._skip_space(self._skip_space(end) + 1)  # past the colon
+                key, end = decode(text, position)
+                value = skip(text, skip(text, end).end() + 1).end()  # past the colon
                 entries[key] = (position, value)
             else:
                 value = position
                 entries[str(index)] = (position, position)
                 index += 1
-            _, end = _DECODER.raw_decode(text, value)  # skip the value (in C)
-            position = self._skip_space(end)
+            end = decode(text, value)[1]  # skip the value (in C)
+            position = skip(text, end).end()
             if text[position] == ",":
-                position = self._skip_space(position + 1)
+                position = skip(text, position + 1).end()
         self._entries[pointer] = entries
         return entries
 
@@ -190,7 +196,7 @@ class LazySourceMap(Mapping[str, int]):
             return default if line is None else line
         try:
             position = self._locate(pointer)
-        except (ValueError, IndexError):  # not the valid JSON it should be
+        except (ValueError, IndexError, StopIteration):  # not the valid JSON it should be
             position = None
         line = self._found[pointer] = None if position is None else self._line(position)
         return default if line is None else line
