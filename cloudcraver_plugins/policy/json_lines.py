@@ -25,6 +25,10 @@ __all__ = ["LazySourceMap", "duplicate_key_line", "source_map"]
 # Findings point at resources and properties; deeper nodes are not mapped.
 _MAP_DEPTH = 12
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# A member's key with no escape in it (valid JSON: its text is the key), and the colon.
+_PLAIN_KEY = re.compile(r'"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*')
+# What follows a member or item: white space, and the comma if another one follows.
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")
 _DECODER = json.JSONDecoder()
 
 
@@ -146,26 +150,29 @@ class LazySourceMap(Mapping[str, int]):
         if opening not in "{[":
             self._entries[pointer] = None
             return None
-        # One container may hold 90,000 members: the loop calls only C (the decoder's
-        # scanner skips each value whole, raising StopIteration on bad JSON; the pattern
-        # skips white space).
+        # One container may hold 90,000 members: the loop calls only C (a pattern reads a
+        # key without escapes and the colon, the decoder's scanner skips each value whole
+        # and raises StopIteration on bad JSON, a pattern the comma and white space).
         skip = cast(Callable[[str, int], "re.Match[str]"], _WHITESPACE.match)  # always matches
+        after = cast(Callable[[str, int], "re.Match[str]"], _AFTER_VALUE.match)  # likewise
+        plain_key = _PLAIN_KEY.match
         decode: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
         position = skip(text, start + 1).end()
         index = 0
         while text[position] not in "}]":
             if opening == "{":
-                key, end = decode(text, position)
-                value = skip(text, skip(text, end).end() + 1).end()  # past the colon
+                plain = plain_key(text, position)
+                if plain is not None:
+                    key, value = plain.group(1), plain.end()
+                else:  # escapes in the key: decoded
+                    key, end = decode(text, position)
+                    value = skip(text, skip(text, end).end() + 1).end()  # past the colon
                 entries[key] = (position, value)
             else:
                 value = position
                 entries[str(index)] = (position, position)
                 index += 1
-            end = decode(text, value)[1]  # skip the value (in C)
-            position = skip(text, end).end()
-            if text[position] == ",":
-                position = skip(text, position + 1).end()
+            position = after(text, decode(text, value)[1]).end()
         self._entries[pointer] = entries
         return entries
 
