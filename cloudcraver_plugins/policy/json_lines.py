@@ -180,19 +180,30 @@ class LazySourceMap(Mapping[str, int]):
         """Where the member or item ``pointer`` starts (its key, for a member)."""
         if pointer == "":
             return self._skip_space(0)
-        segments = pointer.split("/")[1:]
-        if len(segments) > _MAP_DEPTH:
+        if not pointer.startswith("/") or pointer.count("/") > _MAP_DEPTH:
             return None
-        value, path = self._skip_space(0), ""
-        found: int | None = None
-        for segment in segments:
-            entries = self._index(path, value)
-            entry = None if entries is None else entries.get(_unescape(segment))
-            if entry is None:
-                return None
-            found, value = entry
-            path += "/" + segment
-        return found
+        container, _, last = pointer.rpartition("/")
+        # Findings point into a few containers (a type's 90,000 resources): their
+        # entries are found once, then each pointer is one lookup.
+        entries = self._entries.get(container)
+        if entries is None:
+            entries = self._members(container)
+        entry = None if entries is None else entries.get(_unescape(last))
+        return None if entry is None else entry[0]
+
+    def _members(self, container: str) -> dict[str, tuple[int, int]] | None:
+        """The entries of the container at ``container``; ``None``: no such container."""
+        if container in self._entries:
+            return self._entries[container]
+        if container == "":
+            return self._index("", self._skip_space(0))
+        parent, _, last = container.rpartition("/")
+        entries = self._members(parent)
+        entry = None if entries is None else entries.get(_unescape(last))
+        if entry is None:
+            self._entries[container] = None
+            return None
+        return self._index(container, entry[1])
 
     def get(self, pointer: str, default: int | None = None) -> int | None:  # type: ignore[override]
         """The line of ``pointer``, or ``default`` when the document has no such node."""
