@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,11 +64,15 @@ class ValidationReport:
 
     def count(self, severity: Severity) -> int:
         """How many findings have ``severity``."""
-        return sum(1 for f in self.findings if Severity(f.severity) is severity)
+        return sum(n for given, n in self._severities().items() if Severity(given) is severity)
 
     def fails(self, threshold: Severity) -> bool:
         """Whether any finding is at or above ``threshold``."""
-        return any(Severity(f.severity).rank >= threshold.rank for f in self.findings)
+        return any(Severity(given).rank >= threshold.rank for given in self._severities())
+
+    def _severities(self) -> Counter[object]:
+        # Counted in one pass: a report may hold hundreds of thousands of findings.
+        return Counter(f.severity for result in self.results for f in result.findings)
 
 
 def expand_paths(
@@ -316,13 +321,23 @@ def _parse(host: PluginHost, source: DocumentSource) -> InfrastructureDocument:
             f"{source.path}: the parser returned {type(document).__name__}, not a document"
         )
     # Every validator gets the same document: none may change what the others see.
-    from types import MappingProxyType
-
     from .frozen import freeze
 
-    return replace(
-        document, data=freeze(document.data), lines=MappingProxyType(dict(document.lines))
-    )
+    return replace(document, data=freeze(document.data), lines=_read_only(document.lines))
+
+
+def _read_only(lines: Mapping[str, int]) -> Mapping[str, int]:
+    """The source map, read-only for the validators.
+
+    A plain ``dict`` is copied (its parser may still hold it). Another mapping (the policy
+    plugin's lazy map, which works out a line when asked) is only wrapped: copying it would
+    build every entry, 0.4 s for a file of 90,000 resources of which findings need a few.
+    """
+    from types import MappingProxyType
+
+    if isinstance(lines, dict) or not isinstance(lines, Mapping):
+        return MappingProxyType(dict(lines))
+    return MappingProxyType(lines)
 
 
 def _validate(host: PluginHost, document: InfrastructureDocument) -> list[Finding]:
@@ -335,6 +350,48 @@ def _validate(host: PluginHost, document: InfrastructureDocument) -> list[Findin
                 hook="validate_document",
             )
             continue
-        findings.extend(replace(f, plugin=plugin, severity=Severity(f.severity)) for f in result)
-    findings.sort(key=lambda f: ((f.location.line or 0) if f.location else 0, f.rule_id))
+        findings.extend([_stamped(f, plugin) for f in result])
+    if not _in_order(findings):  # one validator's findings are often in order already
+        findings.sort(key=_finding_order)
     return findings
+
+
+def _stamped(finding: Finding, plugin: str) -> Finding:
+    """A copy of ``finding`` naming the ``plugin`` that reported it, its severity a member.
+
+    A plugin's findings are copied, not changed: a plugin may hand the same object to
+    several documents. ``dataclasses.replace`` costs 2.5 microseconds a finding (0.7 s for
+    270,000, its fields looked up by name each time); a plain ``Finding`` is built directly.
+    """
+    given = finding.severity
+    severity = given if type(given) is Severity else Severity(given)
+    if type(finding) is not Finding:  # a subclass: its own fields and __init__
+        return replace(finding, plugin=plugin, severity=severity)
+    return Finding(
+        finding.rule_id,
+        severity,
+        finding.message,
+        finding.resource,
+        finding.location,
+        finding.remediation,
+        plugin,
+    )
+
+
+def _finding_order(finding: Finding) -> tuple[int, str]:
+    location = finding.location
+    return ((location.line or 0) if location else 0, finding.rule_id)
+
+
+def _in_order(findings: list[Finding]) -> bool:
+    """Whether ``findings`` are sorted already.
+
+    Checked keeping two keys at a time; a sort holds one per finding (270,000 tuples).
+    """
+    keys = map(_finding_order, findings)
+    previous = next(keys, None)
+    for key in keys:
+        if key < previous:  # type: ignore[operator]
+            return False
+        previous = key
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,12 @@ from cloudcraver_hookspecs import Finding, Severity
 
 from .display import escape
 from .documents import ValidationReport
+from .indented_json import STEP, dumps_indented, write_indented
 
-__all__ = ["render_json", "render_sarif", "render_text"]
+__all__ = ["iter_json", "iter_sarif", "iter_text", "render_json", "render_sarif", "render_text"]
+
+#: Findings per piece of a report written in pieces.
+_CHUNK = 2000
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -34,22 +38,37 @@ def render_text(report: ValidationReport) -> str:
     What comes from the files (their names, resource names, messages quoting them) has its
     control characters escaped: a line break in a resource name cannot start a line.
     """
-    lines: list[str] = []
+    return "".join(iter_text(report))
+
+
+def iter_text(report: ValidationReport) -> Iterator[str]:
+    """:func:`render_text` in pieces, written as they come: a large report is never one string."""
+    fixes: dict[str, str] = {}  # a rule's remediation, escaped once
     for result in report.results:
+        chunk: list[str] = []
         for finding in result.findings:
             location = finding.location
             line = f":{location.line}" if location and location.line else ""
             resource = f" [{finding.resource}]" if finding.resource else ""
-            lines.append(
+            chunk.append(
                 escape(
-                    f"{result.path}{line}: {Severity(finding.severity).value} "
+                    f"{result.path}{line}: {_severity(finding)} "
                     f"{finding.rule_id}: {finding.message}{resource}"
                 )
+                + "\n"
             )
-            if finding.remediation:
-                lines.append(f"    fix: {escape(finding.remediation)}")
+            remediation = finding.remediation
+            if remediation:
+                fix = fixes.get(remediation)
+                if fix is None:
+                    fix = fixes[remediation] = f"    fix: {escape(remediation)}\n"
+                chunk.append(fix)
+            if len(chunk) >= _CHUNK:
+                yield "".join(chunk)
+                chunk.clear()
+        yield "".join(chunk)
     counts = _summary(report)
-    lines.append(
+    yield (
         f"{counts['findings']} finding(s) in {counts['files']} file(s): "
         f"{counts['errors']} error(s), {counts['warnings']} warning(s), {counts['info']} info"
         + (
@@ -57,25 +76,60 @@ def render_text(report: ValidationReport) -> str:
             if counts["unreadable"]
             else ""
         )
+        + "\n"
     )
-    return "\n".join(lines) + "\n"
+
+
+def _severity(finding: Finding) -> str:
+    severity = finding.severity
+    return severity.value if type(severity) is Severity else Severity(severity).value
 
 
 def render_json(report: ValidationReport) -> str:
     """The report as JSON: every file with its format, findings or error, and a summary."""
-    data = {
-        "files": [
-            {
-                "path": result.path,
-                "format": result.format,
-                "error": result.error,
-                "findings": [f.to_dict() for f in result.findings],
-            }
-            for result in report.results
-        ],
-        "summary": _summary(report),
-    }
-    return json.dumps(data, indent=2) + "\n"
+    return "".join(iter_json(report))
+
+
+def iter_json(report: ValidationReport) -> Iterator[str]:
+    """:func:`render_json` in pieces of a few thousand findings.
+
+    The text is ``json.dumps(data, indent=2)`` of the report's data (:mod:`.indented_json`).
+    """
+    if not report.results:
+        yield '{\n  "files": [],\n  "summary": '
+    else:
+        yield '{\n  "files": ['
+        separator = "\n    "
+        for result in report.results:
+            out = [separator]
+            head = {"path": result.path, "format": result.format, "error": result.error}
+            write_indented(head, "    ", out)
+            out.pop()  # its closing "\n    }": the file's findings go inside
+            out.append(',\n      "findings": ')
+            yield from _in_chunks((f.to_dict() for f in result.findings), "      ", out, "\n    }")
+            separator = ",\n    "
+        yield '\n  ],\n  "summary": '
+    yield dumps_indented(_summary(report)).replace("\n", "\n  ") + "\n}\n"
+
+
+def _in_chunks(items: Iterable[Any], indent: str, out: list[str], closing: str) -> Iterator[str]:
+    """What ``out`` holds, a JSON list of ``items`` at depth ``indent``, then ``closing``.
+
+    Given back in pieces of a few thousand items.
+    """
+    inner = indent + STEP
+    separator = "[\n" + inner
+    count = 0
+    for item in items:
+        out.append(separator)
+        write_indented(item, inner, out)
+        separator = ",\n" + inner
+        count += 1
+        if count % _CHUNK == 0:
+            yield "".join(out)
+            out.clear()
+    out.append(("\n" + indent + "]" if count else "[]") + closing)
+    yield "".join(out)
 
 
 def _uri(path: str) -> str:
@@ -111,9 +165,40 @@ def _sarif_result(path: str, finding: Finding, rule_index: int) -> dict[str, Any
 
 def render_sarif(report: ValidationReport, *, tool_version: str) -> str:
     """The report as a SARIF 2.1.0 log with one run, its rules and results."""
+    return "".join(iter_sarif(report, tool_version=tool_version))
+
+
+def iter_sarif(report: ValidationReport, *, tool_version: str) -> Iterator[str]:
+    """:func:`render_sarif` in pieces of a few thousand results.
+
+    The text is ``json.dumps(log, indent=2)`` (:mod:`.indented_json`).
+    """
+    rules, index = _sarif_rules(report)
+    tool = {"driver": {"name": "cloudcraver", "version": tool_version, "rules": rules}}
+    notifications = [{"level": "error", "message": {"text": error}} for error in report.errors]
+    invocations = [
+        {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
+    ]
+    head = {"$schema": SARIF_SCHEMA, "version": "2.1.0"}
+    out = [dumps_indented(head)[: -len("\n}")], ',\n  "runs": [\n    {\n      "tool": ']
+    write_indented(tool, "      ", out)
+    out.append(',\n      "results": ')
+    results = (
+        _sarif_result(doc.path, finding, index[finding.rule_id])
+        for doc in report.results
+        for finding in doc.findings
+    )
+    yield from _in_chunks(results, "      ", out, ',\n      "invocations": ')
+    out = []
+    write_indented(invocations, "      ", out)
+    out.append("\n    }\n  ]\n}\n")
+    yield "".join(out)
+
+
+def _sarif_rules(report: ValidationReport) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The rules of the findings, in order of first finding, and their positions."""
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
-    results: list[dict[str, Any]] = []
     for doc in report.results:
         for finding in doc.findings:
             if finding.rule_id not in index:
@@ -128,22 +213,4 @@ def render_sarif(report: ValidationReport, *, tool_version: str) -> str:
                 if finding.remediation:
                     rule["help"] = {"text": finding.remediation}
                 rules.append(rule)
-            results.append(_sarif_result(doc.path, finding, index[finding.rule_id]))
-    notifications = [{"level": "error", "message": {"text": error}} for error in report.errors]
-    run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": "cloudcraver",
-                "version": tool_version,
-                "rules": rules,
-            }
-        },
-        "results": results,
-        "invocations": [
-            {
-                "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": notifications,
-            }
-        ],
-    }
-    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+    return rules, index

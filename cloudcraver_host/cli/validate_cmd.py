@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..errors import EXIT_FINDINGS, EXIT_USAGE
 from .context import command, eprint, one_line, state_of
+
+if TYPE_CHECKING:
+    from ..documents import ValidationReport
 
 
 class ReportFormat(str, enum.Enum):
@@ -55,9 +59,8 @@ def validate(
     """
     from cloudcraver_hookspecs import Severity
 
-    from .. import __version__
+    from ..collector import collector_paused
     from ..documents import expand_paths, validate_files
-    from ..reports import render_json, render_sarif, render_text
 
     host = state_of(ctx).host()
     found = expand_paths(
@@ -65,22 +68,35 @@ def validate(
         warn=lambda message: eprint(f"warning: {one_line(message)}"),
         skip_unreadable=skip_unreadable,
     )
-    report = validate_files(host, list(found), jobs=jobs)
-    if report_format is ReportFormat.JSON:
-        text = render_json(report)
-    elif report_format is ReportFormat.SARIF:
-        text = render_sarif(report, tool_version=__version__)
-    else:
-        text = render_text(report)
-    if output is not None:
-        from .output import write_output
-
-        write_output(output, text)
-    else:
-        typer.echo(text, nl=False)
+    with collector_paused():  # millions of objects, no cycles: see collector.py
+        report = validate_files(host, list(found), jobs=jobs)
+        _print_report(report, report_format, output)
     for error in report.errors:
         eprint(f"error: {one_line(error)}")
     if report.errors:
         raise typer.Exit(EXIT_USAGE)
     if report.fails(Severity(fail_on.value)):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_report(
+    report: ValidationReport, report_format: ReportFormat, output: Path | None
+) -> None:
+    """Print the report, or write it to ``output``."""
+    from .. import __version__
+    from ..reports import iter_json, iter_sarif, iter_text
+
+    if report_format is ReportFormat.JSON:
+        pieces = iter_json(report)
+    elif report_format is ReportFormat.SARIF:
+        pieces = iter_sarif(report, tool_version=__version__)
+    else:
+        pieces = iter_text(report)
+    if output is not None:
+        from .output import write_output
+
+        write_output(output, "".join(pieces))
+    else:
+        # Printed piece by piece: a report of 270,000 findings is never one string.
+        for piece in pieces:
+            typer.echo(piece, nl=False)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 from .model import escape_pointer
 
@@ -24,6 +25,10 @@ __all__ = ["LazySourceMap", "duplicate_key_line", "source_map"]
 # Findings point at resources and properties; deeper nodes are not mapped.
 _MAP_DEPTH = 12
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# A member's key with no escape in it (valid JSON: its text is the key), and the colon.
+_PLAIN_KEY = re.compile(r'"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*')
+# What follows a member or item: white space, and the comma if another one follows.
+_AFTER_VALUE = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")
 _DECODER = json.JSONDecoder()
 
 
@@ -107,6 +112,8 @@ def duplicate_key_line(text: str) -> tuple[str, int] | None:
 
 
 def _unescape(segment: str) -> str:
+    if "~" not in segment:  # nearly every segment: nothing to undo
+        return segment
     return segment.replace("~1", "/").replace("~0", "~")
 
 
@@ -143,21 +150,29 @@ class LazySourceMap(Mapping[str, int]):
         if opening not in "{[":
             self._entries[pointer] = None
             return None
-        position = self._skip_space(start + 1)
+        # One container may hold 90,000 members: the loop calls only C (a pattern reads a
+        # key without escapes and the colon, the decoder's scanner skips each value whole
+        # and raises StopIteration on bad JSON, a pattern the comma and white space).
+        skip = cast(Callable[[str, int], "re.Match[str]"], _WHITESPACE.match)  # always matches
+        after = cast(Callable[[str, int], "re.Match[str]"], _AFTER_VALUE.match)  # likewise
+        plain_key = _PLAIN_KEY.match
+        decode: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+        position = skip(text, start + 1).end()
         index = 0
         while text[position] not in "}]":
             if opening == "{":
-                key, end = _DECODER.raw_decode(text, position)
-                value = self._skip_space(self._skip_space(end) + 1)  # past the colon
+                plain = plain_key(text, position)
+                if plain is not None:
+                    key, value = plain.group(1), plain.end()
+                else:  # escapes in the key: decoded
+                    key, end = decode(text, position)
+                    value = skip(text, skip(text, end).end() + 1).end()  # past the colon
                 entries[key] = (position, value)
             else:
                 value = position
                 entries[str(index)] = (position, position)
                 index += 1
-            _, end = _DECODER.raw_decode(text, value)  # skip the value (in C)
-            position = self._skip_space(end)
-            if text[position] == ",":
-                position = self._skip_space(position + 1)
+            position = after(text, decode(text, value)[1]).end()
         self._entries[pointer] = entries
         return entries
 
@@ -165,19 +180,30 @@ class LazySourceMap(Mapping[str, int]):
         """Where the member or item ``pointer`` starts (its key, for a member)."""
         if pointer == "":
             return self._skip_space(0)
-        segments = pointer.split("/")[1:]
-        if len(segments) > _MAP_DEPTH:
+        if not pointer.startswith("/") or pointer.count("/") > _MAP_DEPTH:
             return None
-        value, path = self._skip_space(0), ""
-        found: int | None = None
-        for segment in segments:
-            entries = self._index(path, value)
-            entry = None if entries is None else entries.get(_unescape(segment))
-            if entry is None:
-                return None
-            found, value = entry
-            path += "/" + segment
-        return found
+        container, _, last = pointer.rpartition("/")
+        # Findings point into a few containers (a type's 90,000 resources): their
+        # entries are found once, then each pointer is one lookup.
+        entries = self._entries.get(container)
+        if entries is None:
+            entries = self._members(container)
+        entry = None if entries is None else entries.get(_unescape(last))
+        return None if entry is None else entry[0]
+
+    def _members(self, container: str) -> dict[str, tuple[int, int]] | None:
+        """The entries of the container at ``container``; ``None``: no such container."""
+        if container in self._entries:
+            return self._entries[container]
+        if container == "":
+            return self._index("", self._skip_space(0))
+        parent, _, last = container.rpartition("/")
+        entries = self._members(parent)
+        entry = None if entries is None else entries.get(_unescape(last))
+        if entry is None:
+            self._entries[container] = None
+            return None
+        return self._index(container, entry[1])
 
     def get(self, pointer: str, default: int | None = None) -> int | None:  # type: ignore[override]
         """The line of ``pointer``, or ``default`` when the document has no such node."""
@@ -188,7 +214,7 @@ class LazySourceMap(Mapping[str, int]):
             return default if line is None else line
         try:
             position = self._locate(pointer)
-        except (ValueError, IndexError):  # not the valid JSON it should be
+        except (ValueError, IndexError, StopIteration):  # not the valid JSON it should be
             position = None
         line = self._found[pointer] = None if position is None else self._line(position)
         return default if line is None else line

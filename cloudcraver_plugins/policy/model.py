@@ -62,7 +62,10 @@ MISSING: Final[Any] = _Marker("MISSING")
 
 def escape_pointer(segment: PathSegment) -> str:
     """``segment`` escaped for a JSON pointer (``~`` and ``/``)."""
-    return str(segment).replace("~", "~0").replace("/", "~1")
+    text = str(segment)
+    if "~" not in text and "/" not in text:  # nearly every name: nothing to escape
+        return text
+    return text.replace("~", "~0").replace("/", "~1")
 
 
 def split_path(path: str) -> tuple[PathSegment, ...]:
@@ -149,12 +152,26 @@ class Inventory:
         A text key applied to a list applies to each item (Terraform writes blocks as
         lists); an integer indexes a list.
         """
-        values = self.resolve(root)
+        resolve, step = self.resolve, self.step
+        values = resolve(root)
         for segment in path:
+            if len(values) == 1:  # most steps: one value, one child
+                if values[0] is MISSING:
+                    # Nothing is under a property that is not set: every format steps and
+                    # resolves MISSING to itself. Most lookups end here (a bucket's unset
+                    # settings), and a file may have 90,000 buckets.
+                    return values
+                children = step(values[0], segment)
+                if len(children) == 1:
+                    values = resolve(children[0])  # a new list: callers may extend it
+                    if len(values) > _MAX_CANDIDATES:
+                        return [UNKNOWN]
+                    continue
+            else:
+                children = [child for value in values for child in step(value, segment)]
             stepped: list[Any] = []
-            for value in values:
-                for child in self.step(value, segment):
-                    stepped.extend(self.resolve(child))
+            for child in children:
+                stepped.extend(resolve(child))
             if len(stepped) > _MAX_CANDIDATES:
                 return [UNKNOWN]
             values = stepped
@@ -171,7 +188,10 @@ class Inventory:
 
         Unknown values pass; :data:`MISSING` is given to ``predicate`` like any value.
         """
-        return all(value is UNKNOWN or predicate(value) for value in self.lookup(root, path))
+        for value in self.lookup(root, path):
+            if value is not UNKNOWN and not predicate(value):
+                return False
+        return True
 
     def texts(self, root: Any, path: Sequence[PathSegment]) -> list[str]:
         """The known text values of a property (unknown and missing values left out)."""

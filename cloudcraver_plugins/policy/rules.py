@@ -21,7 +21,6 @@ from .rules_templates import TEMPLATE_RULES
 if TYPE_CHECKING:
     from .config import PolicyConfig
     from .formats import TerraformModule
-    from .model import Inventory
 
 __all__ = ["BUILTIN_RULES", "RULES_BY_ID", "Policy", "builtin_rule_ids"]
 
@@ -78,26 +77,42 @@ class Policy:
         inventory = inventory_for(document, module)
         if inventory is None:
             return None
+        # A resource is reported by several rules: its location is worked out once, and
+        # the findings share it (a file may have hundreds of thousands of findings).
+        locations: dict[str, Location] = {}
         findings = [
-            self._finding(rule, severity, inventory, violation)
+            self._finding(rule, severity, violation, locations, document)
             for rule in self.rules
             # Worked out once per rule, not once per finding (a file may have thousands).
             for severity in (self.severity(rule),)
             for violation in rule.check(inventory, self.config)
         ]
-        findings.sort(key=lambda f: ((f.location.line or 0) if f.location else 0, f.rule_id))
+        findings.sort(key=_finding_order)
         return findings
 
+    @staticmethod
     def _finding(
-        self, rule: Rule, severity: Severity, inventory: Inventory, violation: Violation
+        rule: Rule,
+        severity: Severity,
+        violation: Violation,
+        locations: dict[str, Location],
+        document: InfrastructureDocument,
     ) -> Finding:
-        document = inventory.document
         pointer = violation.pointer or violation.resource.pointer
+        location = locations.get(pointer)
+        if location is None:
+            line = document.line_of(pointer)
+            location = locations[pointer] = Location(document.path, line, None, pointer)
         return Finding(
-            rule_id=rule.id,
-            severity=severity,
-            message=violation.message,
-            resource=violation.resource.address or None,  # "": the document itself
-            location=Location(file=document.path, line=document.line_of(pointer), path=pointer),
-            remediation=rule.remediation,
+            rule.id,
+            severity,
+            violation.message,
+            violation.resource.address or None,  # "": the document itself
+            location,
+            rule.remediation,
         )
+
+
+def _finding_order(finding: Finding) -> tuple[int, str]:
+    location = finding.location
+    return ((location.line or 0) if location else 0, finding.rule_id)

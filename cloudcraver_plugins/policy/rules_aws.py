@@ -118,6 +118,8 @@ def companions(inventory: TerraformBase, bucket: Resource, kind: str) -> list[Re
                     by_reference.setdefault(base_address(address), []).append(other)
         index = inventory.shared_memo[key] = (by_name, by_reference)
     by_name, by_reference = index
+    if not by_name and not by_reference:  # none of this kind in the module
+        return []
     address, names = _bucket_keys(inventory, bucket)
     found = [*by_reference.get(address, ())]
     for name in names:
@@ -198,7 +200,10 @@ def _tf_blocks_set(value: Any) -> bool:
 def _tf_encryption(inventory: TerraformBase, bucket: Resource) -> Violation | None:
     path = ("rule", "apply_server_side_encryption_by_default", "sse_algorithm")
     inline = ("server_side_encryption_configuration",)
-    if inventory.holds(bucket.body, (*inline, *path), _is_algorithm):
+    # Without the inline block (missing, or a list of none) nothing under it is a valid
+    # algorithm: the full path is looked up only when it is there.
+    inline_set = any(_tf_blocks_set(value) for value in inventory.lookup(bucket.body, inline))
+    if inline_set and inventory.holds(bucket.body, (*inline, *path), _is_algorithm):
         return None
     kind = "aws_s3_bucket_server_side_encryption_configuration"
     linked = companions(inventory, bucket, kind)
@@ -213,7 +218,7 @@ def _tf_encryption(inventory: TerraformBase, bucket: Resource) -> Violation | No
             + _in_file(inventory, linked[0]),
             _pointer_of(inventory, linked[0]),
         )
-    if not any(_tf_blocks_set(value) for value in inventory.lookup(bucket.body, inline)):
+    if not inline_set:
         return None  # no setting at all: S3's default SSE-S3 applies
     return Violation(
         bucket,
