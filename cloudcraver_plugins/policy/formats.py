@@ -598,14 +598,15 @@ class TerraformInventory(TerraformBase):
             ):
                 return [UNKNOWN]
             return [found]
-        kind = type(value)
-        if kind is list and isinstance(segment, str):
+        # isinstance, not type(): the host hands validators read-only list subclasses.
+        is_list = isinstance(value, list)
+        if is_list and isinstance(segment, str):
             if not value:
                 return [MISSING]
             return [child for item in value for child in self.step(item, segment)]
         # Plain dicts first: the Mapping ABC check costs more than the whole step.
         if (
-            (kind is dict or (kind is not list and isinstance(value, Mapping)))
+            (isinstance(value, dict) or (not is_list and isinstance(value, Mapping)))
             and isinstance(segment, str)
             and segment not in value
             and "dynamic" in value
