@@ -144,8 +144,8 @@ class _FindingWriter:
     """Writes a finding as ``write_indented(finding.to_dict(), ...)`` would, without the dict.
 
     A report may hold 270,000 findings: building two dictionaries for each and walking
-    them took 1.6 s. The texts that repeat (a rule, its remediation, the plugin, a
-    location shared by a resource's findings) are encoded once. The result is checked
+    them took 1.6 s. The texts that repeat (a rule, its remediation, the plugin, the
+    file) are encoded once. The result is checked
     against ``json.dumps(..., indent=2)`` by ``tests/host/test_reports.py``.
     """
 
@@ -154,7 +154,11 @@ class _FindingWriter:
         inner = ",\n" + indent + STEP
         self.keys = {key: f'{inner}"{key}": ' for key in _FINDING_KEYS}
         self.encoded: dict[str, str] = {}
-        self.last: tuple[Location | None, str] = (None, "")
+        inner += STEP
+        self.location_keys = {
+            key: f'{inner}"{key}": ' for key in ("file", "line", "column", "path")
+        }
+        self.location_end = "\n" + indent + STEP + "}"
 
     def write(self, finding: Finding, indent: str, out: list[str]) -> None:
         """Append ``finding`` at depth ``indent`` (the writer's) to ``out``."""
@@ -194,15 +198,26 @@ class _FindingWriter:
         return result
 
     def _location(self, location: Location) -> str:
-        # A resource's findings share its Location and follow one another (sorted by line).
-        last, text = self.last
-        if location is last and type(location) is Location:  # a subclass: its own to_dict
-            return text
-        piece: list[str] = []
-        write_indented(location.to_dict(), self.indent + STEP, piece)
-        text = "".join(piece)
-        self.last = (location, text)
-        return text
+        file, line, column, path = location.file, location.line, location.column, location.path
+        if (
+            type(location) is not Location  # a subclass: its own to_dict
+            or type(file) is not str
+            or not (line is None or type(line) is int)
+            or not (column is None or type(column) is int)
+            or not (path is None or type(path) is str)
+        ):
+            piece: list[str] = []
+            write_indented(location.to_dict(), self.indent + STEP, piece)
+            return "".join(piece)
+        keys = self.location_keys
+        text = keys["file"][1:] + (self.encoded.get(file) or self._encode(file))
+        if line is not None:
+            text += keys["line"] + int.__repr__(line)
+        if column is not None:
+            text += keys["column"] + int.__repr__(column)
+        if path is not None:
+            text += keys["path"] + encode_basestring_ascii(path)
+        return "{" + text + self.location_end
 
 
 _FINDING_KEYS = ("rule_id", "severity", "message", "resource", "location", "remediation", "plugin")
