@@ -357,25 +357,19 @@ def _validate(host: PluginHost, document: InfrastructureDocument) -> list[Findin
 
 
 def _stamped(finding: Finding, plugin: str) -> Finding:
-    """A copy of ``finding`` naming the ``plugin`` that reported it, its severity a member.
+    """``finding``, named after the ``plugin`` that reported it, its severity a member.
 
-    A plugin's findings are copied, not changed: a plugin may hand the same object to
-    several documents. ``dataclasses.replace`` costs 2.5 microseconds a finding (0.7 s for
-    270,000, its fields looked up by name each time); a plain ``Finding`` is built directly.
+    Stamped in place: the plugin handed the object over, and a copy of each of 270,000
+    findings cost 0.27 s. The name is always the host's, whatever the plugin wrote; a
+    plugin that hands the same object to several documents gets the same stamp each time.
     """
+    # object.__setattr__: the dataclass is frozen (its own setattr refuses), and a
+    # subclass may keep its fields in slots.
+    object.__setattr__(finding, "plugin", plugin)
     given = finding.severity
-    severity = given if type(given) is Severity else Severity(given)
-    if type(finding) is not Finding:  # a subclass: its own fields and __init__
-        return replace(finding, plugin=plugin, severity=severity)
-    return Finding(
-        finding.rule_id,
-        severity,
-        finding.message,
-        finding.resource,
-        finding.location,
-        finding.remediation,
-        plugin,
-    )
+    if type(given) is not Severity:
+        object.__setattr__(finding, "severity", Severity(given))
+    return finding
 
 
 def _finding_order(finding: Finding) -> tuple[int, str]:

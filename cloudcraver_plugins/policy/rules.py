@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from cloudcraver_hookspecs import Finding, InfrastructureDocument, Location, Severity
 
-from .model import Rule, Violation
+from .model import Rule
 from .rules_aws import AWS_RULES
 from .rules_azure import AZURE_RULES
 from .rules_gcp import GCP_RULES
@@ -78,39 +78,33 @@ class Policy:
         if inventory is None:
             return None
         # A resource is reported by several rules: its location is worked out once, and
-        # the findings share it (a file may have hundreds of thousands of findings).
+        # the findings share it (a file may have hundreds of thousands of findings, so the
+        # loop is written out: no call per finding but the Finding's own).
         locations: dict[str, Location] = {}
-        findings = [
-            self._finding(rule, severity, violation, locations, document)
-            for rule in self.rules
+        findings: list[Finding] = []
+        append = findings.append
+        path, line_of = document.path, document.line_of
+        for rule in self.rules:
             # Worked out once per rule, not once per finding (a file may have thousands).
-            for severity in (self.severity(rule),)
-            for violation in rule.check(inventory, self.config)
-        ]
+            rule_id, severity, remediation = rule.id, self.severity(rule), rule.remediation
+            for violation in rule.check(inventory, self.config):
+                resource = violation.resource
+                pointer = violation.pointer or resource.pointer
+                location = locations.get(pointer)
+                if location is None:
+                    location = locations[pointer] = Location(path, line_of(pointer), None, pointer)
+                append(
+                    Finding(
+                        rule_id,
+                        severity,
+                        violation.message,
+                        resource.address or None,  # "": the document itself
+                        location,
+                        remediation,
+                    )
+                )
         findings.sort(key=_finding_order)
         return findings
-
-    @staticmethod
-    def _finding(
-        rule: Rule,
-        severity: Severity,
-        violation: Violation,
-        locations: dict[str, Location],
-        document: InfrastructureDocument,
-    ) -> Finding:
-        pointer = violation.pointer or violation.resource.pointer
-        location = locations.get(pointer)
-        if location is None:
-            line = document.line_of(pointer)
-            location = locations[pointer] = Location(document.path, line, None, pointer)
-        return Finding(
-            rule.id,
-            severity,
-            violation.message,
-            violation.resource.address or None,  # "": the document itself
-            location,
-            rule.remediation,
-        )
 
 
 def _finding_order(finding: Finding) -> tuple[int, str]:

@@ -263,3 +263,29 @@ def test_the_deadlines_watchdog_does_not_stop_validate_from_forking(tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "True"], done.stdout
+
+
+def test_findings_name_the_plugin_that_reported_them(tmp_path: Path) -> None:
+    # The host stamps each finding in place: a name a plugin wrote itself is replaced,
+    # a severity given as its text becomes the member, and the same object handed back
+    # for two documents carries the same name.
+    shared = Finding("SHARED", Severity.INFO, "handed out twice", plugin="someone-else")
+
+    class Liar:
+        @hookimpl
+        def validate_document(self, document: InfrastructureDocument) -> list[Finding]:
+            text = Finding("TEXT", "warning", "severity as text")  # type: ignore[arg-type]
+            return [shared, text, Finding("LIE", Severity.ERROR, "m", plugin="policy")]
+
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    host = make_host(tmp_path)
+    host.register(_Parser(), "parser")
+    host.register(Liar(), "liar")
+
+    report = validate_files(host, [tmp_path / "a.json", tmp_path / "b.json"], jobs=1)
+
+    findings = [f for result in report.results for f in result.findings]
+    assert [f.plugin for f in findings] == ["liar"] * 6
+    assert [f.severity for f in findings if f.rule_id == "TEXT"] == [Severity.WARNING] * 2
+    assert all(type(f.severity) is Severity for f in findings)

@@ -98,3 +98,46 @@ def test_text_report_lines() -> None:
         f"{reports._CHUNK + 4} finding(s) in 4 file(s): 668 error(s), 668 warning(s), 668 info;"
         " 1 file(s) could not be validated"
     )
+
+
+def test_json_report_of_unusual_findings_is_json_dumps_indented() -> None:
+    # The findings the JSON writer does not write field by field: each must come out as
+    # json.dumps(to_dict()) writes it.
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Tagged(Finding):
+        tag: str = "t"
+
+        def to_dict(self) -> dict[str, Any]:
+            return {**super().to_dict(), "tag": self.tag}
+
+    @dataclass(frozen=True)
+    class Spot(Location):
+        def to_dict(self) -> dict[str, Any]:
+            return {**super().to_dict(), "spot": True}
+
+    shared = Location(file="a", line=3, path="/p")
+    findings = [
+        Tagged("r", Severity.ERROR, "m", location=shared),
+        Finding("r", "warning", "plain severity text", location=shared),  # type: ignore[arg-type]
+        Finding("r", Severity.INFO, "m", resource=7, location=Spot("a", 3)),  # type: ignore[arg-type]
+        Finding("r", Severity.INFO, "m", location=Location("a", True, 2.5)),  # type: ignore[arg-type]
+        Finding("", Severity.INFO, "", resource="", remediation="", plugin=""),
+        Finding("r\u202e", Severity.INFO, "\ud800\n", location=shared, plugin="p"),
+    ]
+    report = ValidationReport(results=[DocumentResult("a", "terraform", findings=findings)])
+    assert reports.render_json(report) == json.dumps(_json_data(report), indent=2) + "\n"
+
+
+def test_text_report_escapes_what_the_files_wrote() -> None:
+    unsafe = "\x00\x1b\x7f\x85\u061c\u200e\u2028\u2029\u202e\u2066\ud800\t\r\n"
+    findings = [
+        Finding(f"rule-{char!r}", Severity.ERROR, f"m{char}", resource=f"r{char}")
+        for char in unsafe
+    ]
+    text = reports.render_text(ValidationReport(results=[DocumentResult("a", findings=findings)]))
+    lines = text.splitlines()
+    assert len(lines) == len(unsafe) + 1, lines
+    assert all(char not in text.replace("\n", "") for char in unsafe)
+    assert lines[0] == "a: error rule-'\\x00': m\\x00 [r\\x00]"
