@@ -107,3 +107,23 @@ def table_row(stdout: str, first_cell: str) -> str:
         if cells and cells[0] == first_cell:
             return line
     raise AssertionError(f"no table row for {first_cell!r} in:\n{stdout}")
+
+
+def assert_bad_manifest_fails_only_its_plugin(
+    cc: Any, checkout: Any, plugin_path: Any, plugin: str, appended: str, reason: str
+) -> None:
+    """Append ``appended`` to the manifest of ``checkout`` (plugin ``plugin``, found on
+    ``plugin_path``): listings still work, that plugin alone fails, saying ``reason``."""
+    manifest = next(checkout.rglob("cloudcraver_plugin.toml"))
+    with manifest.open("a", encoding="utf-8") as handle:
+        handle.write(appended)
+    runner = cc.with_env(CLOUDCRAVER_PLUGIN_PATH=str(plugin_path))
+
+    for args in (["plugin", "list", "--all", "--json"], ["template", "list", "--json"]):
+        result = runner(*args)
+        assert_exit(result, 0)
+        assert_no_traceback(result)
+    plugins = by_name(json.loads(runner("plugin", "list", "--all", "--json").stdout))
+    assert plugins[plugin]["status"] == "failed"
+    assert reason in plugins[plugin]["failure"]["reason"]
+    assert plugins["aws-s3"]["status"] != "failed"

@@ -23,6 +23,7 @@ import pytest
 from .conftest import Cli
 from .helpers import (
     FIRST_PARTY,
+    assert_bad_manifest_fails_only_its_plugin,
     assert_exit,
     assert_no_traceback,
     assert_one_error,
@@ -197,19 +198,14 @@ def test_a_manifest_nested_too_deeply_fails_that_plugin_only(
     cc: Cli, clone_plugin: Callable[[str, str, str], Path], tmp_path: Path
 ) -> None:
     checkout = clone_plugin("cc-test-manifest", "manifest-demo", "deep-manifest")
-    manifest = next(checkout.rglob("cloudcraver_plugin.toml"))
-    with manifest.open("a", encoding="utf-8") as handle:
-        handle.write("\n[deep]\nvalue = " + "[" * 5000 + "]" * 5000 + "\n")
-    runner = cc.with_env(CLOUDCRAVER_PLUGIN_PATH=str(tmp_path / "plugin-path"))
-
-    for args in (["plugin", "list", "--all", "--json"], ["template", "list", "--json"]):
-        result = runner(*args)
-        assert_exit(result, 0)
-        assert_no_traceback(result)
-    plugins = by_name(json.loads(runner("plugin", "list", "--all", "--json").stdout))
-    assert plugins["deep-manifest"]["status"] == "failed"
-    assert "nested more than" in plugins["deep-manifest"]["failure"]["reason"]
-    assert plugins["aws-s3"]["status"] != "failed"
+    assert_bad_manifest_fails_only_its_plugin(
+        cc,
+        checkout,
+        tmp_path / "plugin-path",
+        "deep-manifest",
+        "\n[deep]\nvalue = " + "[" * 5000 + "]" * 5000 + "\n",
+        "nested more than",
+    )
 
 
 # ------------------------------------------------- item 10: writes and what they replace

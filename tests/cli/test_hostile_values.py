@@ -8,7 +8,6 @@ error (or escaped text), never an internal error or a hang.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +17,10 @@ import pytest
 from .conftest import Cli
 from .helpers import (
     FIRST_PARTY,
+    assert_bad_manifest_fails_only_its_plugin,
     assert_exit,
     assert_no_traceback,
     assert_one_error,
-    by_name,
     shown,
 )
 
@@ -106,19 +105,14 @@ def test_a_long_integer_in_a_manifest_fails_that_plugin_only(
     cc: Cli, clone_plugin: Callable[[str, str, str], Path], tmp_path: Path
 ) -> None:
     checkout = clone_plugin("cc-test-manifest", "manifest-demo", "long-manifest")
-    manifest = next(checkout.rglob("cloudcraver_plugin.toml"))
-    with manifest.open("a", encoding="utf-8") as handle:
-        handle.write(f"\n[long]\nvalue = {LONG}\n")
-    runner = cc.with_env(CLOUDCRAVER_PLUGIN_PATH=str(tmp_path / "plugin-path"))
-
-    for args in (["plugin", "list", "--all", "--json"], ["template", "list", "--json"]):
-        result = runner(*args)
-        assert_exit(result, 0)
-        assert_no_traceback(result)
-    plugins = by_name(json.loads(runner("plugin", "list", "--all", "--json").stdout))
-    assert plugins["long-manifest"]["status"] == "failed"
-    assert "5,000 digits" in plugins["long-manifest"]["failure"]["reason"]
-    assert plugins["aws-s3"]["status"] != "failed"
+    assert_bad_manifest_fails_only_its_plugin(
+        cc,
+        checkout,
+        tmp_path / "plugin-path",
+        "long-manifest",
+        f"\n[long]\nvalue = {LONG}\n",
+        "5,000 digits",
+    )
 
 
 # ------------------------------------------------------------ parameters nested too deeply

@@ -60,6 +60,27 @@ def with_plugin(cc: Cli, name: str, code: str, *others: str) -> Cli:
     return cc.only("policy", name, *others).with_env(CLOUDCRAVER_PLUGIN_PATH=str(folder))
 
 
+def wait_for(path: Path, seconds: float = 30) -> None:
+    """Wait until ``path`` exists (a plugin's marker), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def sleeping_validator(cc: Cli, started: Path, extra: str = "") -> Cli:
+    """A runner with plugin ``sleeper``: its validator marks ``started``, then sleeps 60 s."""
+    code = f"""
+import time
+
+@hookimpl
+def validate_document(document):
+    open({str(started)!r}, "w").close()
+    time.sleep(60)
+    return []
+"""
+    return with_plugin(cc, "sleeper", code + extra)
+
+
 def report_rules(result) -> set[str]:  # type: ignore[no-untyped-def]
     report = json.loads(result.stdout)
     return {f["rule_id"] for entry in report["files"] for f in entry["findings"]}
@@ -171,23 +192,9 @@ def test_sys_exit_outside_a_hook_never_ends_the_command_with_0(cc: Cli) -> None:
 def test_a_real_ctrl_c_during_a_hook_still_stops_the_command(cc: Cli, data) -> None:
     data("insecure.yaml")
     started = cc.home / "hook-started"
-    runner = with_plugin(
-        cc,
-        "sleeper",
-        f"""
-        import time
-
-        @hookimpl
-        def validate_document(document):
-            open({str(started)!r}, "w").close()
-            time.sleep(60)
-            return []
-        """,
-    )
+    runner = sleeping_validator(cc, started)
     process = runner.popen("validate", "insecure.yaml")
-    deadline = time.monotonic() + 30
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(started)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
 
@@ -210,27 +217,17 @@ def test_a_signal_during_a_command_is_one_line_and_128_plus_the_signal(
     data("insecure.yaml")
     started = cc.home / "hook-started"
     deactivated = cc.home / "deactivated"
-    runner = with_plugin(
+    runner = sleeping_validator(
         cc,
-        "sleeper",
+        started,
         f"""
-        import time
-
-        @hookimpl
-        def validate_document(document):
-            open({str(started)!r}, "w").close()
-            time.sleep(60)
-            return []
-
-        @hookimpl
-        def deactivate():
-            open({str(deactivated)!r}, "w").close()
-        """,
+@hookimpl
+def deactivate():
+    open({str(deactivated)!r}, "w").close()
+""",
     )
     process = runner.popen("validate", "insecure.yaml")
-    deadline = time.monotonic() + 30
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(started)
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=30)
 
@@ -468,9 +465,7 @@ def test_a_signal_during_a_plugin_command_is_one_line_and_128_plus_the_signal(
     cc: Cli, signum: int, code: int
 ) -> None:
     process = with_plugin(cc, "actor", COMMAND).popen("act", "--how", "sleep")
-    deadline = time.monotonic() + 30
-    while not (cc.markers / "started").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(cc.markers / "started")
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=30)
 
