@@ -24,13 +24,19 @@ from support.harness import CliEnv, Wheelhouse, build_cli_env, build_wheelhouse
 from support.once import build_once as _build_once
 from support.tools import checkov_executable
 
+#: Fixtures that make the session virtualenv, or run checkov.
+_SESSION_BUILDS = frozenset({"wheelhouse", "cli_env", "checkov"})
+
+#: Fixtures of tests/install that run real pip in a virtualenv of the test's own:
+#: ``runner`` (install/conftest.py) and ``plugin_venv`` (test_verify.py). About 1 s a test.
+_REAL_PIP = frozenset({"runner", "plugin_venv"})
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark as ``slow`` every test that needs the session virtualenv, pip or checkov."""
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        needs_build = {"wheelhouse", "cli_env", "checkov"} & set(fixtures)
-        if item.get_closest_marker("venv") or needs_build:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("venv") or fixtures & (_SESSION_BUILDS | _REAL_PIP):
             item.add_marker(pytest.mark.slow)
 
 

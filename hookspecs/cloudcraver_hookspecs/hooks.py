@@ -1,8 +1,10 @@
-"""A table of the hooks, read from the specifications' own docstrings.
+"""A table of the hooks, read from the specifications in :mod:`cloudcraver_hookspecs.specs`.
 
-The docstrings in :mod:`cloudcraver_hookspecs.specs` are the single source of truth: the
-host reads from this table which hooks are called per plugin and which may be ``async``,
-and the documentation test compares it with ``docs/hooks.md``.
+How the host calls a hook comes from the marks on its specification (pluggy's
+``firstresult`` option, :func:`~cloudcraver_hookspecs.markers.hookbehaviour`): the host
+reads from this table which hooks stop at the first result, are called per plugin and may
+be ``async``. What people read (summary, arguments, result) comes from the docstring. The
+documentation test checks the docstrings and ``docs/hooks.md`` against the marks.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import specs
+from .markers import PROJECT_NAME, behaviour_of
 
 __all__ = ["HookInfo", "describe_hook", "hook_table"]
 
-_FIELD = re.compile(
-    r"^\s*:(?P<key>param (?P<arg>\w+)|returns|firstresult|called|async):\s*(?P<text>.*)$"
-)
+_FIELD = re.compile(r"^\s*:(?P<key>param (?P<arg>\w+)|returns|\w+):\s*(?P<text>.*)$")
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,17 @@ class HookInfo:
 
 
 def describe_hook(function: Callable[..., object]) -> HookInfo:
-    """Read a hook specification function's signature and documented fields."""
+    """Read a hook specification function's marks, signature and documented fields.
+
+    :raises TypeError: if ``function`` lacks ``@hookspec`` or ``@hookbehaviour``.
+    """
     name = function.__name__
+    options = getattr(function, f"{PROJECT_NAME}_spec", None)
+    behaviour = behaviour_of(function)
+    if options is None or behaviour is None:
+        raise TypeError(
+            f"{name} is not a hook specification marked with @hookspec and @hookbehaviour"
+        )
     doc = inspect.getdoc(function) or ""
     fields: dict[str, str] = {}
     documented: list[str] = []
@@ -76,9 +86,9 @@ def describe_hook(function: Callable[..., object]) -> HookInfo:
         documented_arguments=tuple(documented),
         summary=doc.splitlines()[0] if doc else "",
         returns=fields.get("returns", ""),
-        firstresult=fields.get("firstresult", "").startswith("yes"),
-        per_plugin=fields.get("called", "").startswith("per plugin"),
-        may_be_async=fields.get("async", "").startswith("yes"),
+        firstresult=bool(options.get("firstresult")),
+        per_plugin=behaviour.per_plugin,
+        may_be_async=behaviour.may_be_async,
     )
 
 

@@ -1,6 +1,9 @@
 """The hook specifications: what a Cloud Craver plugin may implement.
 
-Every hook is documented here, where it is declared, with the same fields:
+How the host calls each hook is data on its specification, which the host reads:
+``@hookspec(firstresult=...)`` (pluggy's option) and ``@hookbehaviour(per_plugin=...,
+may_be_async=...)``. Every hook is also documented here, where it is declared, with the
+same fields:
 
 - ``:param NAME:`` for each argument (a plugin may accept any subset of them, by name);
 - ``:returns:`` what the result means;
@@ -10,7 +13,8 @@ Every hook is documented here, where it is declared, with the same fields:
   implements them, in the host's call order;
 - ``:async:`` whether the implementation may be an ``async def`` (the host awaits it).
 
-``docs/hooks.md`` repeats these signatures; a test fails when the two drift apart.
+``docs/hooks.md`` repeats these signatures; a test fails when the docstrings or that page
+say something else than the marks.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .markers import hookspec
+from .markers import hookbehaviour, hookspec
 
 if TYPE_CHECKING:
     from .types import (
@@ -45,6 +49,7 @@ __all__ = [
 
 
 @hookspec(firstresult=True)
+@hookbehaviour(per_plugin=True, may_be_async=False)
 def config_model() -> Any:
     """Give the pydantic model of the plugin's configuration.
 
@@ -62,6 +67,7 @@ def config_model() -> Any:
 
 
 @hookspec
+@hookbehaviour(per_plugin=True, may_be_async=True)
 def activate(config: Any) -> None:
     """Start the plugin: open clients, read files, keep the configuration.
 
@@ -79,6 +85,7 @@ def activate(config: Any) -> None:
 
 
 @hookspec
+@hookbehaviour(per_plugin=True, may_be_async=True)
 def deactivate() -> None:
     """Stop the plugin: close what ``activate`` opened.
 
@@ -93,6 +100,7 @@ def deactivate() -> None:
 
 
 @hookspec
+@hookbehaviour(per_plugin=False, may_be_async=False)
 def contribute_templates() -> Sequence[TemplateDescriptor]:
     """List the templates the plugin can render.
 
@@ -107,6 +115,7 @@ def contribute_templates() -> Sequence[TemplateDescriptor]:
 
 
 @hookspec(firstresult=True)
+@hookbehaviour(per_plugin=True, may_be_async=True)
 def render_template(request: RenderRequest) -> RenderedTemplate | None:
     """Render one of the plugin's templates.
 
@@ -126,6 +135,7 @@ def render_template(request: RenderRequest) -> RenderedTemplate | None:
 
 
 @hookspec(firstresult=True)
+@hookbehaviour(per_plugin=False, may_be_async=True)
 def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
     """Parse a file into an infrastructure document, if the plugin knows its format.
 
@@ -143,6 +153,7 @@ def parse_document(source: DocumentSource) -> InfrastructureDocument | None:
 
 
 @hookspec
+@hookbehaviour(per_plugin=False, may_be_async=True)
 def validate_document(document: InfrastructureDocument) -> Sequence[Finding] | None:
     """Check a parsed document against the plugin's rules.
 
@@ -157,6 +168,7 @@ def validate_document(document: InfrastructureDocument) -> Sequence[Finding] | N
 
 
 @hookspec
+@hookbehaviour(per_plugin=False, may_be_async=False)
 def contribute_commands() -> Sequence[CommandContribution]:
     """Add commands to the ``cloudcraver`` command line.
 
@@ -172,6 +184,7 @@ def contribute_commands() -> Sequence[CommandContribution]:
 
 
 @hookspec(firstresult=True)
+@hookbehaviour(per_plugin=True, may_be_async=False)
 def migrate_config(
     from_version: str, to_version: str, config: dict[str, Any]
 ) -> dict[str, Any] | None:

@@ -245,15 +245,57 @@ def test_other_formats_are_not_checked(document_format: str) -> None:
     assert policy_plugin.validate_document(document) is None
 
 
-def test_unexpected_shapes_give_no_findings_rather_than_errors() -> None:
-    shapes: tuple[dict[str, Any], ...] = (
-        {"Resources": []},
-        {"Resources": {"B": "not a resource"}, "Parameters": []},
-        {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": "x"}}},
-        {"resource": [{"aws_s3_bucket": [{"b": [{"bucket": 3}]}]}], "provider": "x"},
-        {"planned_values": {"root_module": {"resources": [{"address": 1}, "x"]}}},
-    )
-    for data in shapes:
-        for document_format in ("cloudformation", "terraform", "terraform-plan", "arm"):
-            document = InfrastructureDocument("x", document_format, data)
-            assert isinstance(policy_plugin.validate_document(document), list)
+#: Documents of a known format whose parts have shapes the format does not allow.
+_ODD_SHAPES: dict[str, dict[str, Any]] = {
+    "resources-a-list": {"Resources": []},
+    "resource-a-string": {"Resources": {"B": "not a resource"}, "Parameters": []},
+    "properties-a-string": {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": "x"}}},
+    "bucket-name-a-number": {
+        "resource": [{"aws_s3_bucket": [{"b": [{"bucket": 3}]}]}],
+        "provider": "x",
+    },
+    "plan-resources-odd": {"planned_values": {"root_module": {"resources": [{"address": 1}, "x"]}}},
+}
+_FORMATS = ("cloudformation", "terraform", "terraform-plan", "arm")
+
+_S3_BUCKET_WITHOUT_SETTINGS = {"aws-s3-public-access-block", "aws-s3-tls-only", "aws-s3-versioning"}
+_NO_RESOURCES = {("cloudformation-has-resources", None)}
+
+#: The odd shapes that still say something in a format, and what (rule id, resource).
+_FINDINGS_OF_ODD_SHAPES: dict[tuple[str, str], set[tuple[str, str | None]]] = {
+    # A template whose Resources is not a mapping, or that has none: no resources at all.
+    ("resources-a-list", "cloudformation"): _NO_RESOURCES,
+    ("bucket-name-a-number", "cloudformation"): _NO_RESOURCES,
+    ("plan-resources-odd", "cloudformation"): _NO_RESOURCES,
+    # A bucket is still a bucket when its settings are unreadable: the rules that need a
+    # setting report it missing.
+    ("properties-a-string", "cloudformation"): {(r, "B") for r in _S3_BUCKET_WITHOUT_SETTINGS},
+    ("bucket-name-a-number", "terraform"): {
+        (r, "aws_s3_bucket.b") for r in _S3_BUCKET_WITHOUT_SETTINGS
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("shape", "document_format"),
+    [
+        (shape, document_format)
+        for shape in _ODD_SHAPES
+        for document_format in _FORMATS
+        if (shape, document_format) not in _FINDINGS_OF_ODD_SHAPES
+    ],
+)
+def test_unexpected_shapes_give_no_findings_rather_than_errors(
+    shape: str, document_format: str
+) -> None:
+    document = InfrastructureDocument("x", document_format, _ODD_SHAPES[shape])
+    assert policy_plugin.validate_document(document) == []
+
+
+@pytest.mark.parametrize(("shape", "document_format"), sorted(_FINDINGS_OF_ODD_SHAPES))
+def test_unexpected_shapes_are_read_as_far_as_they_go(shape: str, document_format: str) -> None:
+    document = InfrastructureDocument("x", document_format, _ODD_SHAPES[shape])
+    findings = policy_plugin.validate_document(document)
+    assert findings is not None
+    assert summary(findings) == _FINDINGS_OF_ODD_SHAPES[shape, document_format]
+    assert len(findings) == len(_FINDINGS_OF_ODD_SHAPES[shape, document_format])

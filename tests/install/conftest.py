@@ -10,6 +10,13 @@
   (Cloud Craver of this checkout, no plugin), built once per run.
 - ``install_env`` -> :class:`support.install_env.InstallEnv`: the test's own clone, pip
   pointed at ``package_index``; ``make_install_env(name, index=...)`` makes more.
+
+For the tests of single install modules, with hand-written wheels (see ``helpers.py``):
+
+- ``venv`` -> :class:`helpers.Venv`: a fresh virtualenv seeing this environment's packages;
+- ``wheel_dir`` -> a folder for the test's wheels;
+- ``runner`` -> :class:`~cloudcraver_host.install.pip.PipRunner`: pip of ``venv``, offline,
+  finding wheels in ``wheel_dir`` only.
 """
 
 from __future__ import annotations
@@ -23,6 +30,10 @@ from support.index import PackageIndex
 from support.install_env import InstallEnv, build_install_template, shared_fingerprint
 from support.install_wheels import InstallWheels, build_install_wheels
 from support.once import build_once
+
+from cloudcraver_host.install.pip import PipRunner
+
+from .helpers import Venv, make_venv, pip_environ
 
 
 @pytest.fixture(scope="session")
@@ -104,3 +115,24 @@ def make_install_env(
 def install_env(make_install_env: Callable[..., InstallEnv]) -> InstallEnv:
     """The test's own virtualenv with Cloud Craver, pip pointed at ``package_index``."""
     return make_install_env()
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Venv:
+    """A fresh virtualenv (see :func:`helpers.make_venv`)."""
+    return make_venv(tmp_path / "venv")
+
+
+@pytest.fixture
+def wheel_dir(tmp_path: Path) -> Path:
+    """A folder for the test's wheels, served to pip with ``--find-links``."""
+    path = tmp_path / "wheels"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def runner(tmp_path: Path, venv: Venv, wheel_dir: Path) -> PipRunner:
+    """pip of ``venv``, offline, finding wheels in ``wheel_dir`` only (the user's config)."""
+    env = pip_environ(tmp_path, {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheel_dir)})
+    return PipRunner(venv.python, env=env, timeout=120)

@@ -1,7 +1,6 @@
-"""Helpers and fixtures for the install package tests: tiny real wheels, real venvs, clean pip.
+"""Helpers for the install package tests: tiny real wheels, real venvs, clean pip.
 
-Not a ``conftest.py`` (the shared install test infrastructure owns that name): test modules
-import the fixtures they use from here.
+Their fixtures (``venv``, ``wheel_dir``, ``runner``) are in this folder's ``conftest.py``.
 
 Wheels are written by hand (a zip with a correct ``WHEEL``, ``METADATA`` and ``RECORD``): no
 build backend, so making one takes milliseconds. A virtualenv is made ``--without-pip`` with a
@@ -24,10 +23,6 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
-
-from cloudcraver_host.install.pip import PipRunner
 
 
 def _record_hash(data: bytes) -> str:
@@ -142,24 +137,3 @@ def make_venv(root: Path) -> Venv:
         f"import site; site.addsitedir({outer!r})\n", encoding="utf-8"
     )
     return venv
-
-
-@pytest.fixture(name="venv")
-def venv_fixture(tmp_path: Path) -> Venv:
-    """A fresh virtualenv (see :func:`make_venv`)."""
-    return make_venv(tmp_path / "venv")
-
-
-@pytest.fixture(name="wheel_dir")
-def wheel_dir_fixture(tmp_path: Path) -> Path:
-    """A folder for the test's wheels, served to pip with ``--find-links``."""
-    path = tmp_path / "wheels"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture(name="runner")
-def runner_fixture(tmp_path: Path, venv: Venv, wheel_dir: Path) -> PipRunner:
-    """pip of ``venv``, offline, finding wheels in ``wheel_dir`` only (the user's config)."""
-    env = pip_environ(tmp_path, {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheel_dir)})
-    return PipRunner(venv.python, env=env, timeout=120)

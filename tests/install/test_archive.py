@@ -14,13 +14,7 @@ from cloudcraver_host.install.archive import ArchivedWheel, WheelArchive, sha256
 from cloudcraver_host.install.environment import snapshot
 from cloudcraver_host.install.pip import PipRunner
 
-from .helpers import (  # the *_fixture names register the fixtures here
-    Venv,
-    make_wheel,
-    runner_fixture,  # noqa: F401
-    venv_fixture,  # noqa: F401
-    wheel_dir_fixture,  # noqa: F401
-)
+from .helpers import Venv, make_wheel
 
 
 def test_add_stores_by_content_and_indexes(tmp_path: Path) -> None:

@@ -14,13 +14,7 @@ from cloudcraver_host.install.environment import InstalledDist, host_pins, snaps
 from cloudcraver_host.install.pip import PipResult, PipRunner, error_block
 from cloudcraver_host.install.plan import Change, Plan, classify, plan_install, plan_uninstall
 
-from .helpers import (  # the *_fixture names register the fixtures here
-    Venv,
-    make_wheel,
-    runner_fixture,  # noqa: F401
-    venv_fixture,  # noqa: F401
-    wheel_dir_fixture,  # noqa: F401
-)
+from .helpers import Venv, make_wheel
 
 
 def _install(runner: PipRunner, *args: str) -> None:

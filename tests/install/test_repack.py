@@ -13,13 +13,7 @@ from cloudcraver_host.install.environment import snapshot
 from cloudcraver_host.install.pip import PipRunner
 from cloudcraver_host.install.repack import repack, wheel_filename
 
-from .helpers import (  # the *_fixture names register the fixtures here
-    Venv,
-    make_wheel,
-    runner_fixture,  # noqa: F401
-    venv_fixture,  # noqa: F401
-    wheel_dir_fixture,  # noqa: F401
-)
+from .helpers import Venv, make_wheel
 
 
 def _pip(runner: PipRunner, *args: str) -> None:

@@ -129,7 +129,13 @@ def _check_call(argv: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str
 def _wheel_name(project: Path) -> str:
     table = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     name = re.sub(r"[-_.]+", "_", table["name"]).lower()
-    return f"{name}-{table['version']}-py3-none-any.whl"
+    version = table.get("version")
+    if version is None:  # dynamic: ask the build backend, as pip wheel did
+        from hatchling.metadata.core import ProjectMetadata
+        from hatchling.plugin.manager import PluginManager
+
+        version = ProjectMetadata(str(project), PluginManager()).version
+    return f"{name}-{version}-py3-none-any.whl"
 
 
 @dataclass(frozen=True)
